@@ -1,0 +1,56 @@
+/**
+ * Every default in one place. They match ../shared/bitrix24-wire.md so that the gateway works in front
+ * of a real portal with no per-portal configuration at all.
+ */
+import type { EdgeLimits, GatewayConfig, PortalSettings } from './types';
+
+export const DEFAULT_PORTAL_SETTINGS: PortalSettings = {
+  login: {
+    // The simulator's text first (it is the real portal's English text), then the Russian one.
+    failureTexts: ['Incorrect login or password', 'Неверный логин или пароль'],
+    sessionCookiePrefixes: ['PHPSESSID', 'BITRIX_SM_'],
+    logoutPath: '/?logout=yes',
+  },
+  passwordChange: {
+    successTexts: ['Password has been changed', 'Пароль успешно сменен'],
+  },
+  rest: {
+    blocked: {
+      // 403 + ACCESS_DENIED: the pairing of the portal's older docs; SDKs treat it as final (no retry).
+      status: 403,
+      error: 'ACCESS_DENIED',
+      description:
+        'REST API of this Bitrix24 is blocked because of suspicious activity in an employee account. ' +
+        'Ask the account administrator to contact support.',
+    },
+    limit: { burst: 50, drainPerSecond: 2 },
+  },
+};
+
+export const DEFAULT_LIMITS: EdgeLimits = {
+  formBodyMaxBytes: 64 * 1024,
+  headersTimeoutMs: 20_000,
+  requestTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 65_000,
+  maxHeaderBytes: 16 * 1024,
+  upstreamHeadersTimeoutMs: 30_000,
+  upstreamBodyTimeoutMs: 60_000,
+  upstreamConnections: 128,
+};
+
+export const DEFAULT_CONFIG: GatewayConfig = {
+  source: null,
+  listen: { host: '0.0.0.0', port: 8080 },
+  upstream: null,
+  admin: { listen: { host: '127.0.0.1', port: 9180 }, token: null },
+  policiesDir: './policies',
+  stateDir: './state',
+  trustedProxies: [],
+  secret: null,
+  logLevel: 'info',
+  store: { kind: 'memory' },
+  ipPrefix: { v4: 24, v6: 64 },
+  limits: DEFAULT_LIMITS,
+  portalDefaults: DEFAULT_PORTAL_SETTINGS,
+  portals: {},
+};

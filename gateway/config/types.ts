@@ -1,0 +1,94 @@
+/**
+ * The configuration contract. Names here are a contract with operators (docs/configuration.md) and with
+ * later issues' tests: rename nothing without a migration note. Defaults live in ./defaults.ts, beside
+ * nothing else, so there is one place to read them.
+ */
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+export type StoreConfig =
+  | { readonly kind: 'memory' }
+  | { readonly kind: 'redis'; readonly url: string }
+  | { readonly kind: 'redis-cluster'; readonly nodes: readonly HostPort[] }
+  | { readonly kind: 'redis-sentinel'; readonly sentinels: readonly HostPort[]; readonly name: string };
+
+/** How the gateway recognises the portal's answers, and how it answers in the portal's name. */
+export interface PortalSettings {
+  readonly login: {
+    /**
+     * Texts whose presence in a 200 login page means "wrong login or password". The seed article
+     * calls it "Incorrect password"; the wire notes give the English and Russian texts.
+     */
+    readonly failureTexts: readonly string[];
+    /** Cookie names (prefix match) whose appearance in Set-Cookie means a session was opened. */
+    readonly sessionCookiePrefixes: readonly string[];
+    /** Where the gateway ends a swallowed session (outcome-phase block); unset to skip. */
+    readonly logoutPath: string | null;
+  };
+  readonly passwordChange: {
+    /** Texts in the answer that mean the password change succeeded. */
+    readonly successTexts: readonly string[];
+  };
+  readonly rest: {
+    /** The answer to every REST call of a portal whose REST is blocked. */
+    readonly blocked: {
+      readonly status: number;
+      readonly error: string;
+      readonly description: string;
+    };
+    /** The portal's own leaky bucket, mirrored by the gateway (wire notes: 50, draining 2/s). */
+    readonly limit: {
+      readonly burst: number;
+      readonly drainPerSecond: number;
+    };
+  };
+}
+
+export interface EdgeLimits {
+  /** Login and password-form bodies are buffered up to this size; above, 413. */
+  readonly formBodyMaxBytes: number;
+  /** Node's headersTimeout: the whole header block must arrive within this. */
+  readonly headersTimeoutMs: number;
+  /** Node's requestTimeout: the whole request, body included. */
+  readonly requestTimeoutMs: number;
+  /** Idle keep-alive connections from clients are closed after this. */
+  readonly keepAliveTimeoutMs: number;
+  /** Largest header block accepted from a client (Node's maxHeaderSize). */
+  readonly maxHeaderBytes: number;
+  /** The portal must start answering within this, or the client gets 504. */
+  readonly upstreamHeadersTimeoutMs: number;
+  /** Longest pause between two chunks of the portal's answer before 504 / reset. */
+  readonly upstreamBodyTimeoutMs: number;
+  /** Keep-alive connections kept open to the portal. */
+  readonly upstreamConnections: number;
+}
+
+export interface GatewayConfig {
+  /** The file the configuration was read from, or null when from the environment alone. */
+  readonly source: string | null;
+  readonly listen: HostPort;
+  /** The portal's base URL. Required for `serve`; `demo` fills it with the simulator. */
+  readonly upstream: string | null;
+  readonly admin: {
+    readonly listen: HostPort;
+    /** Bearer token; when null the admin API answers 401 to everything but health routes. */
+    readonly token: string | null;
+  };
+  readonly policiesDir: string;
+  readonly stateDir: string;
+  /** CIDRs whose X-Forwarded-For / Forwarded headers are believed. Empty: none are. */
+  readonly trustedProxies: readonly string[];
+  /** Key for keyed hashes and signed cookies. `serve` refuses to start without one. */
+  readonly secret: string | null;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly store: StoreConfig;
+  /** Prefix lengths used to group addresses for counting (IPv6 /64 by default). */
+  readonly ipPrefix: { readonly v4: number; readonly v6: number };
+  readonly limits: EdgeLimits;
+  /** Settings used for every portal, then overridden per portal name (canonical Host). */
+  readonly portalDefaults: PortalSettings;
+  readonly portals: Readonly<Record<string, PortalSettings>>;
+}

@@ -1,0 +1,77 @@
+/**
+ * The one error catalogue. Every error Portcullis reports to a person or a program carries a stable
+ * `code` from this table; callers match on `code`, never on message text (as fastify's FST_ERR_* and
+ * undici's UND_ERR_*). `docs/errors.md` is generated from this table and a test checks that every code
+ * is documented there.
+ *
+ * Exceptions are for broken infrastructure and broken input files only. Decisions (deny, limit, block)
+ * are values of the pipeline, never thrown.
+ */
+export const ERROR_CATALOG = {
+  // Configuration (exit code 2 at start)
+  PC_ERR_CONFIG_YAML: 'The configuration file is not valid YAML.',
+  PC_ERR_CONFIG_UNKNOWN_KEY: 'A key that the configuration schema does not define (often a typo).',
+  PC_ERR_CONFIG_TYPE: 'A value of the wrong type, or outside its allowed values or range.',
+  PC_ERR_CONFIG_REQUIRED: 'A required setting is missing.',
+  PC_ERR_CONFIG_ENV: 'An environment variable has a value that cannot be used.',
+  PC_ERR_CONFIG_FILE: 'A file named by the configuration cannot be read.',
+  PC_ERR_CONFIG_SECRET: 'PORTCULLIS_SECRET is missing or too short outside the demo.',
+  // Edge (answers to clients; never crash the process)
+  PC_ERR_BAD_REQUEST: 'The request could not be parsed as HTTP/1.1 (answered 400).',
+  PC_ERR_BODY_TOO_LARGE: 'A login or password form body exceeded the buffering cap (answered 413).',
+  PC_ERR_BODY_TIMEOUT: 'The client did not send the body in time (answered 408).',
+  PC_ERR_UPSTREAM_UNAVAILABLE: 'The portal refused or reset the connection (answered 502).',
+  PC_ERR_UPSTREAM_TIMEOUT: 'The portal did not answer in time (answered 504).',
+  // Process
+  PC_ERR_LISTEN: 'A listener could not bind its address.',
+  PC_ERR_INTERNAL: 'An unexpected failure inside the gateway; the request was answered 502 and the process kept running.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+/** A failure with a stable code. `details` never holds a secret. */
+export class PortcullisError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>>;
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'PortcullisError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/**
+ * One problem in an input file, positioned for its author. Every file loader collects all of them
+ * before it gives up, so one run shows every mistake.
+ */
+export interface FileProblem {
+  readonly code: ErrorCode;
+  readonly file: string;
+  /** 1-based; 0 when the problem has no position (a missing file, an environment variable). */
+  readonly line: number;
+  readonly col: number;
+  /** Dotted path of the key, e.g. `portals.crm.example.com.rest.block.status`. Empty for the whole file. */
+  readonly keyPath: string;
+  readonly problem: string;
+  /** Allowed values or names, nearest first. */
+  readonly allowed?: readonly string[];
+}
+
+/** `file:line:col key.path: problem; allowed: a, b  [PC_ERR_…]` */
+export function formatProblem(p: FileProblem): string {
+  const where = p.line > 0 ? `${p.file}:${p.line}:${p.col}` : p.file;
+  const key = p.keyPath ? ` ${p.keyPath}` : '';
+  const allowed = p.allowed && p.allowed.length > 0 ? `; allowed: ${p.allowed.join(', ')}` : '';
+  return `${where}${key}: ${p.problem}${allowed}  [${p.code}]`;
+}
+
+/** Thrown by loaders after collecting: carries every problem found, not only the first. */
+export class FileProblems extends PortcullisError {
+  readonly problems: readonly FileProblem[];
+  constructor(problems: readonly FileProblem[]) {
+    super(problems[0]?.code ?? 'PC_ERR_CONFIG_TYPE', problems.map(formatProblem).join('\n'), { count: problems.length });
+    this.name = 'FileProblems';
+    this.problems = problems;
+  }
+}
