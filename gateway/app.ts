@@ -1,0 +1,109 @@
+/**
+ * The composition root: the one place where adapters (listeners, the upstream pool, the logger, the
+ * metrics registry, and later the store) are built and wired into the pure pipeline. Nothing else
+ * constructs an adapter.
+ */
+import type { GatewayConfig, HostPort } from './config/types';
+import { createAdminServer } from './admin/server';
+import { Upstream } from './edge/forward';
+import { createEdgeServer } from './edge/server';
+import { createWebSocketRelay } from './edge/websocket';
+import { PortcullisError, type ErrorCode } from './lib/errors';
+import { CidrSet } from './lib/ip';
+import { closeServer, listen, urlOf } from './lib/listen';
+import { createLogger, flushLogger, type Logger } from './observability/log';
+import { createMetrics, type GatewayMetrics } from './observability/metrics';
+import { recordStage } from './observability/record-stage';
+import { classify } from './pipeline/classify';
+import { classifyStage } from './pipeline/classify-stage';
+import { passThrough } from './pipeline/pass-through';
+import { composePipeline, type Pipeline } from './pipeline/stages';
+
+export interface GatewayOptions {
+  /** A logger to use instead of one built from config.logLevel (tests pass one that writes to memory). */
+  readonly logger?: Logger;
+}
+
+export interface RunningGateway {
+  readonly url: string;
+  readonly listen: HostPort;
+  readonly adminUrl: string;
+  readonly adminListen: HostPort;
+  readonly config: GatewayConfig;
+  readonly logger: Logger;
+  readonly metrics: GatewayMetrics;
+  close(): Promise<void>;
+}
+
+export function buildPipeline(logger: Logger, metrics: GatewayMetrics): Pipeline {
+  return composePipeline({
+    before: [classifyStage, passThrough('enforce'), passThrough('sense'), passThrough('score'), passThrough('act')],
+    observe: [],
+    record: [recordStage(logger, metrics)],
+  });
+}
+
+export async function startGateway(config: GatewayConfig, opts: GatewayOptions = {}): Promise<RunningGateway> {
+  if (!config.upstream) throw new PortcullisError('PC_ERR_CONFIG_REQUIRED', 'PORTCULLIS_UPSTREAM (the portal URL) is required');
+  const logger = opts.logger ?? createLogger({ level: config.logLevel, async: true });
+  const metrics = createMetrics();
+  const upstream = new Upstream(config.upstream, config.limits);
+  const pipeline = buildPipeline(logger, metrics);
+  const onInternalError = (err: unknown, ctx?: { id: string }): void => {
+    metrics.countEdgeError('PC_ERR_INTERNAL');
+    logger.error({ err, req_id: ctx?.id, code: 'PC_ERR_INTERNAL' }, 'internal error while handling a request');
+  };
+  const websockets = createWebSocketRelay(config.upstream, (req, client, error) => {
+    const { classified } = classify({ method: req.method ?? 'GET', target: req.url ?? '/', headers: req.headers, ip: client.ip, httpVersion: req.httpVersion, secure: client.proto === 'https' }, undefined);
+    if (error) {
+      metrics.countEdgeError('PC_ERR_UPSTREAM_UNAVAILABLE');
+      logger.warn({ ip: client.ip, portal: classified.portal, path: classified.path, kind: 'websocket', code: 'PC_ERR_UPSTREAM_UNAVAILABLE', err: error.message }, 'websocket relay failed');
+    } else {
+      logger.info({ ip: client.ip, portal: classified.portal, path: classified.path, kind: 'websocket', answer: 'upgraded' }, 'websocket');
+    }
+  });
+  const edge = createEdgeServer({
+    config,
+    pipeline,
+    upstream,
+    trustedProxies: new CidrSet(config.trustedProxies),
+    websockets,
+    onInternalError,
+    onEdgeError: (code: ErrorCode) => metrics.countEdgeError(code),
+  });
+  const admin = createAdminServer({
+    token: config.admin.token,
+    registry: metrics.registry,
+    readiness: { notReadyBecause: () => null },
+    onError: (err) => logger.error({ err }, 'admin API error'),
+  });
+
+  const edgeAt = await listen(edge, config.listen, 'the gateway');
+  let adminAt: HostPort;
+  try {
+    adminAt = await listen(admin, config.admin.listen, 'the admin API');
+  } catch (err) {
+    await closeServer(edge);
+    throw err;
+  }
+  logger.info({ listen: urlOf(edgeAt), admin: urlOf(adminAt), upstream: upstream.origin }, 'gateway listening');
+
+  let closed = false;
+  return {
+    url: urlOf(edgeAt),
+    listen: edgeAt,
+    adminUrl: urlOf(adminAt),
+    adminListen: adminAt,
+    config,
+    logger,
+    metrics,
+    async close() {
+      if (closed) return;
+      closed = true;
+      websockets.close();
+      await Promise.all([closeServer(edge), closeServer(admin)]);
+      await upstream.close();
+      flushLogger(logger);
+    },
+  };
+}

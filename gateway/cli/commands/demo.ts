@@ -1,0 +1,94 @@
+/**
+ * `portcullis demo` (what `npm start` runs): the portal simulator, the gateway in front of it with the
+ * embedded store and the default policies, and the admin listener, with one screen saying where each
+ * listens, who can log in, and a curl line to try.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { startGateway } from '../../app';
+import { loadConfig } from '../../config/load';
+import { hostPortOption, nonNegativeNumberOption } from '../options';
+import { reportAndExit } from '../fail';
+import { onShutdown } from '../shutdown';
+import { bundledSeedFile, loadSimulator, type SimSeed } from '../simulator-module';
+
+interface DemoOptions {
+  listen?: string;
+  portalListen: string;
+  adminListen?: string;
+  hashCostMs: string;
+}
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('Run the simulator and the gateway in front of it, ready to try (npm start runs this).')
+    .option('--listen <host:port>', 'gateway listener (default: $PORTCULLIS_LISTEN or 0.0.0.0:8080)')
+    .option('--portal-listen <host:port>', 'portal simulator listener', '127.0.0.1:8081')
+    .option('--admin-listen <host:port>', 'admin listener (default: $PORTCULLIS_ADMIN_LISTEN or 127.0.0.1:9180)')
+    .option('--hash-cost-ms <ms>', "the simulator's mean password-hash cost", '25')
+    .addHelpText('after', '\nThe demo keeps its state (and a generated secret) in $PORTCULLIS_STATE_DIR (default ./state).')
+    .action(async (opts: DemoOptions) => {
+      try {
+        const sim = loadSimulator();
+        const seedFile = bundledSeedFile();
+        const portalAt = hostPortOption(opts.portalListen, '--portal-listen');
+        const portal = await sim.startPortalSim({ host: portalAt.host, port: portalAt.port, seedFile, hashCostMs: nonNegativeNumberOption(opts.hashCostMs, '--hash-cost-ms') });
+        const base = loadConfig({ env: process.env, file: null, requireUpstream: false, requireSecret: false });
+        const secret = base.secret ?? demoSecret(base.stateDir);
+        const token = base.admin.token ?? randomBytes(18).toString('base64url');
+        const config = {
+          ...base,
+          upstream: portal.url,
+          secret,
+          admin: { listen: opts.adminListen ? hostPortOption(opts.adminListen, '--admin-listen') : base.admin.listen, token },
+          listen: opts.listen ? hostPortOption(opts.listen, '--listen') : base.listen,
+        };
+        const gw = await startGateway(config);
+        process.stdout.write(banner(gw.url, gw.adminUrl, portal.url, token, sim.loadSeed(seedFile)));
+        onShutdown(async () => {
+          await gw.close();
+          await portal.close();
+        });
+      } catch (err) {
+        reportAndExit(err);
+      }
+    });
+}
+
+/** A secret kept in the state folder, so that device cookies survive a demo restart. */
+function demoSecret(stateDir: string): string {
+  const file = path.join(stateDir, 'demo-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(stateDir, { recursive: true });
+  const s = randomBytes(32).toString('hex');
+  writeFileSync(file, `${s}\n`, { mode: 0o600 });
+  return s;
+}
+
+function banner(gateway: string, admin: string, portal: string, token: string, seed: SimSeed): string {
+  const lines: string[] = [];
+  lines.push('', 'Portcullis demo is running.', '');
+  lines.push(`  gateway      ${gateway}     <- send your traffic here`);
+  lines.push(`  portal sim   ${portal}     (what the gateway protects)`);
+  lines.push(`  admin API    ${admin}     token: ${token}`);
+  lines.push('');
+  const demo = seed.portals['localhost'];
+  if (demo) {
+    lines.push('  Seeded users of portal "localhost" (login / password):');
+    for (const u of demo.users) {
+      const flags = [u.owner ? 'owner' : '', u.admin ? 'admin' : '', u.active === false ? 'inactive' : '', u.otp ? `2FA code ${u.otp}` : ''].filter(Boolean).join(', ');
+      lines.push(`    ${u.login.padEnd(10)} ${u.password.padEnd(22)} ${flags}`);
+    }
+    const first = demo.users.find((u) => u.active !== false && !u.otp) ?? demo.users[0]!;
+    const hook = demo.webhooks?.[0];
+    lines.push('', '  Try:');
+    lines.push(`    curl -si ${gateway}/auth/?login=yes -d AUTH_FORM=Y -d TYPE=AUTH -d USER_LOGIN=${first.login} --data-urlencode USER_PASSWORD='${first.password}' | head -5`);
+    if (hook) lines.push(`    curl -s ${gateway}/rest/${hook.user_id}/${hook.code}/user.current.json`);
+    lines.push(`    curl -s -H 'Authorization: Bearer ${token}' ${admin}/metrics | grep portcullis_requests`);
+  }
+  lines.push('', '  Ctrl-C stops everything.', '');
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,56 @@
+/**
+ * The gateway never imports the portal simulator: it is a development and demo tool that lives apart
+ * (portal-sim/). The `portal` and `demo` commands load it at run time by path, through this small
+ * structural contract, so that the data plane's module graph can never pull it in.
+ */
+import path from 'node:path';
+
+export interface SimUser {
+  readonly id: number;
+  readonly login: string;
+  readonly password: string;
+  readonly email?: string;
+  readonly name?: string;
+  readonly admin?: boolean;
+  readonly owner?: boolean;
+  readonly active?: boolean;
+  readonly otp?: string;
+}
+export interface SimPortal {
+  readonly users: readonly SimUser[];
+  readonly webhooks?: readonly { readonly user_id: number; readonly code: string }[];
+  readonly aliases?: readonly string[];
+}
+export interface SimSeed {
+  readonly portals: Readonly<Record<string, SimPortal>>;
+}
+export interface RunningSim {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+export interface SimulatorModule {
+  startPortalSim(opts: {
+    host?: string;
+    port?: number;
+    seedFile?: string;
+    hashCostMs?: number;
+    restLimit?: { burst: number; drainPerSecond: number } | false;
+    record?: boolean;
+  }): Promise<RunningSim>;
+  loadSeed(file: string): SimSeed;
+}
+
+/** dist/gateway/cli/simulator-module.js → dist/portal-sim/server.js (and the same from sources). */
+export function loadSimulator(): SimulatorModule {
+  const file = path.resolve(__dirname, '../../portal-sim/server');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(file) as SimulatorModule;
+}
+
+/** The bundled seed, beside the simulator's sources (YAML is not copied into dist/). */
+export function bundledSeedFile(): string {
+  const fromDist = path.resolve(__dirname, '../../../portal-sim/seed.yaml');
+  const fromSrc = path.resolve(__dirname, '../../portal-sim/seed.yaml');
+  return require('node:fs').existsSync(fromDist) ? fromDist : fromSrc;
+}

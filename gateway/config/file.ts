@@ -1,0 +1,103 @@
+/**
+ * The configuration file as one layer: read with positions, validated against CONFIG_SCHEMA with every
+ * problem reported, then converted from the file's spelling ("host:port" strings, relative paths) to
+ * the GatewayConfig shape. Conversion runs only on a valid file, so it may trust the schema.
+ */
+import { dirname, resolve } from 'node:path';
+import type { FileProblem } from '../lib/errors';
+import { compileSchema, type SchemaCodes, type SchemaValidator } from '../lib/schema-problems';
+import { readYamlFile, type YamlSource } from '../lib/yaml-source';
+import { DEFAULT_CONFIG } from './defaults';
+import { parseCidr, parseHostPort, STRING_FORMATS } from './formats';
+import type { ConfigLayer } from './merge';
+import { CONFIG_SCHEMA } from './schema';
+import type { HostPort, StoreConfig } from './types';
+
+export const CONFIG_CODES: SchemaCodes = {
+  unknownKey: 'PC_ERR_CONFIG_UNKNOWN_KEY',
+  invalid: 'PC_ERR_CONFIG_TYPE',
+  required: 'PC_ERR_CONFIG_REQUIRED',
+};
+
+let validator: SchemaValidator | undefined;
+/** Compiled on first use and kept: ajv compilation costs milliseconds, validation microseconds. */
+export function configValidator(): SchemaValidator {
+  validator ??= compileSchema(CONFIG_SCHEMA, { formats: STRING_FORMATS });
+  return validator;
+}
+
+export interface FileLayer {
+  /** Absolute path of the file. */
+  readonly path: string;
+  readonly source: YamlSource;
+  readonly layer: ConfigLayer;
+  readonly problems: readonly FileProblem[];
+}
+
+/** `file` as the user wrote it (it names the file in messages); relative to `cwd`. */
+export function readConfigFile(file: string, cwd: string): FileLayer {
+  const path = resolve(cwd, file);
+  const source = readYamlFile(path, { file, syntaxCode: 'PC_ERR_CONFIG_YAML', readCode: 'PC_ERR_CONFIG_FILE' });
+  if (source.problems.length > 0) return { path, source, layer: {}, problems: source.problems };
+  // An empty file (or one of comments only) is a valid file that says nothing.
+  const value = source.value ?? {};
+  const problems = configValidator().problems(value, { file, locate: source.locate, codes: CONFIG_CODES });
+  if (problems.length > 0) return { path, source, layer: {}, problems };
+  return { path, source, layer: toLayer(value as RawConfig, dirname(path)), problems: [] };
+}
+
+type RawListen = string | { host?: string; port: number };
+type RawStore =
+  | { kind: 'memory' }
+  | { kind: 'redis'; url: string }
+  | { kind: 'redis-cluster'; nodes: string[] }
+  | { kind: 'redis-sentinel'; sentinels: string[]; name?: string };
+
+/** The file as written: the schema guarantees these shapes. */
+interface RawConfig extends Omit<ConfigLayer, 'listen' | 'admin' | 'store'> {
+  listen?: RawListen;
+  admin?: { listen?: RawListen; token?: string | null };
+  store?: RawStore;
+}
+
+function listenOf(raw: RawListen | undefined, defaults: HostPort): HostPort | undefined {
+  if (raw === undefined) return undefined;
+  if (typeof raw === 'object') return { host: raw.host ?? defaults.host, port: raw.port };
+  const parsed = parseHostPort(raw);
+  if (!parsed.ok) throw new Error(`schema let through a bad listen address: ${parsed.reason}`);
+  return parsed.value;
+}
+
+function hostPorts(list: readonly string[]): HostPort[] {
+  return list.map((entry) => listenOf(entry, DEFAULT_CONFIG.listen)!);
+}
+
+export function storeOf(raw: RawStore): StoreConfig {
+  switch (raw.kind) {
+    case 'memory':
+      return { kind: 'memory' };
+    case 'redis':
+      return { kind: 'redis', url: raw.url };
+    case 'redis-cluster':
+      return { kind: 'redis-cluster', nodes: hostPorts(raw.nodes) };
+    case 'redis-sentinel':
+      return { kind: 'redis-sentinel', sentinels: hostPorts(raw.sentinels), name: raw.name ?? 'mymaster' };
+  }
+}
+
+function toLayer(raw: RawConfig, folder: string): ConfigLayer {
+  const { listen, admin, store, policiesDir, stateDir, trustedProxies, ...rest } = raw;
+  return {
+    ...rest,
+    listen: listenOf(listen, DEFAULT_CONFIG.listen),
+    admin: admin && { token: admin.token, listen: listenOf(admin.listen, DEFAULT_CONFIG.admin.listen) },
+    store: store && storeOf(store),
+    // Relative to the file, not to wherever the process happens to start: the file travels with them.
+    policiesDir: policiesDir === undefined ? undefined : resolve(folder, policiesDir),
+    stateDir: stateDir === undefined ? undefined : resolve(folder, stateDir),
+    trustedProxies: trustedProxies?.map((cidr) => {
+      const parsed = parseCidr(cidr);
+      return parsed.ok ? parsed.value : cidr;
+    }),
+  };
+}

@@ -1,0 +1,226 @@
+/**
+ * The JSON Schema of the configuration file. One source for three readers: the loader (validation with
+ * positioned errors), editors (`config/portcullis.schema.json`, written by scripts/gen-docs.ts) and the
+ * configuration reference (the key table of docs/configuration.md is generated from the descriptions).
+ *
+ * Every map is `additionalProperties: false`, so a typo is an error with the nearest names, not a
+ * silently ignored key. Defaults shown here are read from ./defaults.ts, never restated.
+ */
+import { DEFAULT_CONFIG, DEFAULT_LIMITS, DEFAULT_PORTAL_SETTINGS } from './defaults';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const hostPortText = (hp: { host: string; port: number }): string => (hp.host.includes(':') ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`);
+
+const listenAddress = (description: string, defaults: { host: string; port: number }) => ({
+  description: `${description} Written "host:port" ("[::]:8080" for IPv6, ":8080" for all IPv4 interfaces) or as {host, port}.`,
+  default: hostPortText(defaults),
+  anyOf: [
+    { type: 'string', format: 'host-port' },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['port'],
+      properties: {
+        host: { type: 'string', format: 'listen-host', description: `Address to bind; default ${defaults.host}.` },
+        port: { type: 'integer', minimum: 0, maximum: 65535, description: 'TCP port; 0 picks a free one.' },
+      },
+    },
+  ],
+});
+
+const texts = (description: string, defaults: readonly string[]) => ({
+  type: 'array',
+  description,
+  default: defaults,
+  minItems: 1,
+  items: { type: 'string', minLength: 1 },
+});
+
+const ms = (description: string, value: number) => ({ type: 'integer', minimum: 1, description, default: value });
+
+const hostPortList = (description: string) => ({
+  type: 'array',
+  description,
+  minItems: 1,
+  uniqueItems: true,
+  items: { type: 'string', format: 'host-port' },
+});
+
+/** Per-portal settings, every key optional: a file says only what differs from the defaults. */
+const portalSettings = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    login: {
+      type: 'object',
+      description: 'How the portal answers a login, so the gateway can tell success from failure and imitate failure.',
+      additionalProperties: false,
+      properties: {
+        failureTexts: texts('Texts whose presence in a 200 login page means "wrong login or password". Add your portal\'s language.', DEFAULT_PORTAL_SETTINGS.login.failureTexts),
+        sessionCookiePrefixes: texts('Set-Cookie names (prefix match) that mean a session was opened.', DEFAULT_PORTAL_SETTINGS.login.sessionCookiePrefixes),
+        logoutPath: {
+          type: ['string', 'null'],
+          pattern: '^/',
+          description: 'Path the gateway calls to end a session it swallowed (outcome-phase block); null to skip.',
+          default: DEFAULT_PORTAL_SETTINGS.login.logoutPath,
+        },
+      },
+    },
+    passwordChange: {
+      type: 'object',
+      description: 'How the portal answers a password change; a success lifts reset_required.',
+      additionalProperties: false,
+      properties: {
+        successTexts: texts('Texts in the answer that mean the password change succeeded.', DEFAULT_PORTAL_SETTINGS.passwordChange.successTexts),
+      },
+    },
+    rest: {
+      type: 'object',
+      description: 'REST answers given in the portal\'s name.',
+      additionalProperties: false,
+      properties: {
+        blocked: {
+          type: 'object',
+          description: 'The answer to every REST call while the portal\'s REST is blocked.',
+          additionalProperties: false,
+          properties: {
+            status: { type: 'integer', minimum: 400, maximum: 599, description: 'HTTP status.', default: DEFAULT_PORTAL_SETTINGS.rest.blocked.status },
+            error: { type: 'string', minLength: 1, description: 'The `error` field of the portal\'s error envelope.', default: DEFAULT_PORTAL_SETTINGS.rest.blocked.error },
+            description: { type: 'string', description: 'The `error_description` field; what integrations and their users read.', default: DEFAULT_PORTAL_SETTINGS.rest.blocked.description },
+          },
+        },
+        limit: {
+          type: 'object',
+          description: 'The portal\'s own REST leaky bucket, mirrored by the gateway (over it: 503 QUERY_LIMIT_EXCEEDED).',
+          additionalProperties: false,
+          properties: {
+            burst: { type: 'integer', minimum: 1, description: 'Bucket size: calls allowed at once.', default: DEFAULT_PORTAL_SETTINGS.rest.limit.burst },
+            drainPerSecond: { type: 'number', exclusiveMinimum: 0, description: 'Calls drained per second.', default: DEFAULT_PORTAL_SETTINGS.rest.limit.drainPerSecond },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+export const CONFIG_SCHEMA = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  title: 'Portcullis gateway configuration',
+  description: 'Precedence: built-in defaults < this file < environment variables. See docs/configuration.md.',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    listen: listenAddress('Where the gateway accepts client traffic.', DEFAULT_CONFIG.listen),
+    upstream: {
+      type: ['string', 'null'],
+      format: 'http-url',
+      description: 'Base URL of the portal (http:// or https://). Required by `portcullis serve`; the demo fills it in.',
+      default: DEFAULT_CONFIG.upstream,
+    },
+    admin: {
+      type: 'object',
+      description: 'The admin API listener (blocks, unblock requests, policies, health, metrics).',
+      additionalProperties: false,
+      properties: {
+        listen: listenAddress('Where the admin API listens. Keep it off public interfaces.', DEFAULT_CONFIG.admin.listen),
+        token: {
+          type: ['string', 'null'],
+          minLength: 1,
+          description: 'Bearer token for the admin API; null answers 401 to all but health routes. Prefer PORTCULLIS_ADMIN_TOKEN.',
+          default: DEFAULT_CONFIG.admin.token,
+        },
+      },
+    },
+    policiesDir: { type: 'string', minLength: 1, description: 'Folder of policy YAML files; relative to this file\'s folder.', default: DEFAULT_CONFIG.policiesDir },
+    stateDir: { type: 'string', minLength: 1, description: 'Folder where the memory store journals blocks and requests; relative to this file\'s folder.', default: DEFAULT_CONFIG.stateDir },
+    trustedProxies: {
+      type: 'array',
+      description: 'CIDRs (or single addresses) of proxies whose X-Forwarded-For / Forwarded headers are believed. Empty: none.',
+      default: DEFAULT_CONFIG.trustedProxies,
+      uniqueItems: true,
+      items: { type: 'string', format: 'cidr' },
+    },
+    secret: {
+      type: ['string', 'null'],
+      minLength: 1,
+      description: 'Key for keyed hashes of identifiers and for signed cookies; 16+ characters. Prefer PORTCULLIS_SECRET.',
+      default: DEFAULT_CONFIG.secret,
+    },
+    logLevel: { type: 'string', enum: LOG_LEVELS, description: 'Least severe level that is logged.', default: DEFAULT_CONFIG.logLevel },
+    store: {
+      type: 'object',
+      description: 'Where counters, blocks and requests live: the embedded memory store (journaled to stateDir) or Redis shared by replicas.',
+      default: DEFAULT_CONFIG.store,
+      required: ['kind'],
+      properties: { kind: { type: 'string' } },
+      discriminator: { propertyName: 'kind' },
+      oneOf: [
+        { type: 'object', additionalProperties: false, properties: { kind: { const: 'memory', description: 'Embedded store; one replica only.' } } },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['kind', 'url'],
+          properties: {
+            kind: { const: 'redis', description: 'A single Redis node.' },
+            url: { type: 'string', format: 'redis-url', description: 'redis://[:password@]host:port[/db], or rediss:// for TLS.' },
+          },
+        },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['kind', 'nodes'],
+          properties: {
+            kind: { const: 'redis-cluster', description: 'Redis Cluster.' },
+            nodes: hostPortList('Seed nodes, "host:port"; the rest of the cluster is discovered.'),
+          },
+        },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['kind', 'sentinels'],
+          properties: {
+            kind: { const: 'redis-sentinel', description: 'Redis behind Sentinel.' },
+            sentinels: hostPortList('Sentinels, "host:port".'),
+            name: { type: 'string', minLength: 1, description: 'Name of the monitored master.', default: 'mymaster' },
+          },
+        },
+      ],
+    },
+    ipPrefix: {
+      type: 'object',
+      description: 'Prefix lengths that group client addresses for counting (one IPv6 user usually owns a /64).',
+      additionalProperties: false,
+      properties: {
+        v4: { type: 'integer', minimum: 1, maximum: 32, description: 'IPv4 prefix length.', default: DEFAULT_CONFIG.ipPrefix.v4 },
+        v6: { type: 'integer', minimum: 1, maximum: 128, description: 'IPv6 prefix length.', default: DEFAULT_CONFIG.ipPrefix.v6 },
+      },
+    },
+    limits: {
+      type: 'object',
+      description: 'Size and time limits at the edge and towards the portal.',
+      additionalProperties: false,
+      properties: {
+        formBodyMaxBytes: { type: 'integer', minimum: 1024, description: 'Login and password-form bodies are buffered up to this size; above, 413.', default: DEFAULT_LIMITS.formBodyMaxBytes },
+        headersTimeoutMs: ms('The whole header block must arrive within this (slowloris guard).', DEFAULT_LIMITS.headersTimeoutMs),
+        requestTimeoutMs: ms('The whole request, body included, must arrive within this.', DEFAULT_LIMITS.requestTimeoutMs),
+        keepAliveTimeoutMs: ms('Idle client keep-alive connections are closed after this; keep it above your load balancer\'s idle timeout.', DEFAULT_LIMITS.keepAliveTimeoutMs),
+        maxHeaderBytes: { type: 'integer', minimum: 1024, description: 'Largest header block accepted from a client.', default: DEFAULT_LIMITS.maxHeaderBytes },
+        upstreamHeadersTimeoutMs: ms('The portal must start answering within this, or the client gets 504.', DEFAULT_LIMITS.upstreamHeadersTimeoutMs),
+        upstreamBodyTimeoutMs: ms('Longest pause between two chunks of the portal\'s answer.', DEFAULT_LIMITS.upstreamBodyTimeoutMs),
+        upstreamConnections: { type: 'integer', minimum: 1, description: 'Keep-alive connections kept open to the portal.', default: DEFAULT_LIMITS.upstreamConnections },
+      },
+    },
+    portalDefaults: {
+      ...portalSettings,
+      description: 'Settings for every portal, deep-merged over the built-in ones (lists replace, they do not append).',
+    },
+    portals: {
+      type: 'object',
+      description: 'Per-portal settings by host name (lower case, no port), deep-merged over portalDefaults.',
+      default: DEFAULT_CONFIG.portals,
+      propertyNames: { format: 'portal-host' },
+      additionalProperties: portalSettings,
+    },
+  },
+} as const;

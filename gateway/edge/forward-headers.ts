@@ -1,0 +1,49 @@
+/**
+ * Headers on the way to the portal and back. Hop-by-hop headers are connection-scoped (RFC 9110 §7.6.1)
+ * and never forwarded; X-Forwarded-For is appended to only when the chain came from a trusted proxy,
+ * otherwise a client could plant addresses the portal would believe.
+ */
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { ClientAddress } from './client-ip';
+
+const HOP_BY_HOP = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization',
+  'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect', 'http2-settings',
+]);
+
+/** Headers a client may not set for the portal: we set them ourselves from what we know. */
+const SET_BY_GATEWAY = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-real-ip', 'forwarded', 'x-forwarded-host']);
+
+export function upstreamRequestHeaders(headers: IncomingHttpHeaders, client: ClientAddress): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const named = connectionNamed(headers.connection);
+  for (const key in headers) {
+    if (HOP_BY_HOP.has(key) || SET_BY_GATEWAY.has(key) || (named && named.has(key))) continue;
+    const v = headers[key];
+    if (v !== undefined) out[key] = v;
+  }
+  // From a trusted proxy, keep its chain and append the hop we saw; from anyone else, start afresh.
+  out['x-forwarded-for'] = client.forwardedFor ? `${client.forwardedFor}, ${client.peer}` : client.peer;
+  out['x-forwarded-proto'] = client.proto;
+  out['x-real-ip'] = client.ip;
+  if (client.viaTrustedProxy && headers['x-forwarded-host'] !== undefined) out['x-forwarded-host'] = headers['x-forwarded-host'];
+  return out;
+}
+
+export function clientResponseHeaders(headers: Record<string, string | string[] | undefined>): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  const named = connectionNamed(headers['connection']);
+  for (const key in headers) {
+    if (HOP_BY_HOP.has(key) || (named && named.has(key))) continue;
+    const v = headers[key];
+    if (v !== undefined) out[key] = v;
+  }
+  return out;
+}
+
+function connectionNamed(v: string | string[] | undefined): Set<string> | null {
+  if (!v) return null;
+  const text = Array.isArray(v) ? v.join(',') : v;
+  if (!text.includes(',') && /^\s*(keep-alive|close)\s*$/i.test(text)) return null;
+  return new Set(text.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean));
+}

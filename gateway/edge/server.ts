@@ -1,0 +1,230 @@
+/**
+ * The edge: the listener, the client's address, size and time limits, body buffering for forms, and
+ * the one place where answers are written. It runs the pipeline's stages in their drawn order
+ * (pipeline/stages.ts) and forwards what they let through (edge/forward.ts).
+ *
+ * Invariants:
+ * - a request never crashes the process: every failure becomes an answer (400/413/502/504) and a
+ *   counted error code;
+ * - nothing is sent upstream before the before-stages have finished;
+ * - `record` runs exactly once per request, after the client's connection is done with it.
+ */
+import http, { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex, Readable } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import type { GatewayConfig } from '../config/types';
+import type { ErrorCode } from '../lib/errors';
+import type { CidrSet } from '../lib/ip';
+import { plainAnswer, type Answer } from '../pipeline/answer';
+import type { RequestContext } from '../pipeline/context';
+import type { RequestHead } from '../pipeline/request';
+import { runBefore, runObserve, type Pipeline } from '../pipeline/stages';
+import { FormSniffer, needsForm, parseFormBody } from '../pipeline/classify';
+import { readCapped, sniffedBody, LoginHiddenInBody } from './body';
+import { resolveClientAddress, type ClientAddress } from './client-ip';
+import { upstreamRequestHeaders } from './forward-headers';
+import type { Upstream } from './forward';
+import type { WebSocketRelay } from './websocket';
+
+export interface EdgeDeps {
+  readonly config: GatewayConfig;
+  readonly pipeline: Pipeline;
+  readonly upstream: Upstream;
+  readonly trustedProxies: CidrSet;
+  readonly websockets: WebSocketRelay;
+  /** Called for failures that are the gateway's own fault: logged, counted, never rethrown. */
+  readonly onInternalError: (err: unknown, ctx: RequestContext | undefined) => void;
+  readonly onEdgeError: (code: ErrorCode) => void;
+}
+
+const ERROR_ANSWERS: Partial<Record<ErrorCode, Answer>> = {
+  PC_ERR_UPSTREAM_UNAVAILABLE: plainAnswer(502, 'Bad Gateway: the portal is not reachable.', 'upstream_unavailable'),
+  PC_ERR_UPSTREAM_TIMEOUT: plainAnswer(504, 'Gateway Timeout: the portal did not answer in time.', 'upstream_timeout'),
+  PC_ERR_BODY_TOO_LARGE: plainAnswer(413, 'Payload Too Large: a login form must be smaller than the gateway\'s cap.', 'body_too_large'),
+  PC_ERR_BAD_REQUEST: plainAnswer(400, 'Bad Request.', 'bad_request'),
+  PC_ERR_INTERNAL: plainAnswer(502, 'Bad Gateway.', 'internal_error'),
+};
+
+let sequence = 0;
+const idPrefix = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
+
+export function createEdgeServer(deps: EdgeDeps): http.Server {
+  const { config, pipeline } = deps;
+  const server = http.createServer(
+    {
+      requestTimeout: config.limits.requestTimeoutMs,
+      headersTimeout: config.limits.headersTimeoutMs,
+      keepAliveTimeout: config.limits.keepAliveTimeoutMs,
+      maxHeaderSize: config.limits.maxHeaderBytes,
+      // Node's strict parser already refuses Transfer-Encoding with Content-Length and obs-fold.
+      insecureHTTPParser: false,
+    },
+    (req, res) => {
+      let ctx: RequestContext | undefined;
+      try {
+        const client = clientOf(req, deps.trustedProxies);
+        ctx = newContext(req, client);
+        const c = ctx;
+        res.once('close', () => recordOnce(pipeline, c, deps));
+        void handle(deps, c, client, req, res).catch((err: unknown) => failInternal(deps, c, res, err));
+      } catch (err) {
+        failInternal(deps, ctx, res, err);
+      }
+    },
+  );
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket, deps));
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    try {
+      const client = clientOf(req, deps.trustedProxies);
+      deps.websockets.relay(req, socket, head, client);
+    } catch (err) {
+      deps.onInternalError(err, undefined);
+      socket.destroy();
+    }
+  });
+  return server;
+}
+
+async function handle(deps: EdgeDeps, ctx: RequestContext, client: ClientAddress, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  let body: Buffer | Readable | null = hasBody(req) ? req : null;
+  let sniffed: Readable | undefined;
+  if (body && needsForm(ctx.head)) {
+    const read = await readCapped(req, deps.config.limits.formBodyMaxBytes);
+    if (read.complete) {
+      ctx.bufferedBody = read.body;
+      ctx.form = await parseFormBody(String(req.headers['content-type'] ?? ''), read.body);
+      body = read.body;
+    } else {
+      body = sniffed = sniffedBody(read.prefix, req, new FormSniffer(String(req.headers['content-type'] ?? '')));
+    }
+  }
+
+  const early = runBefore(deps.pipeline.before, ctx);
+  const answer = early instanceof Promise ? await early : early;
+  if (answer) {
+    ctx.answer = answer;
+    writeAnswer(res, answer);
+    if (body && body !== ctx.bufferedBody) req.resume(); // drain what we did not read
+    return;
+  }
+
+  const target = originForm(ctx.head.target);
+  const headers = upstreamRequestHeaders(req.headers, client);
+  if (target.host) headers['host'] = target.host;
+  const outcome = await deps.upstream.forward(
+    { method: req.method ?? 'GET', path: target.path, headers, body },
+    res,
+    (head) => {
+      ctx.upstream = head;
+      ctx.status = head.status;
+      const replacement = runObserve(deps.pipeline.observe, ctx, head);
+      if (!replacement) return false;
+      ctx.answer = replacement;
+      writeAnswer(res, replacement);
+      return true;
+    },
+  );
+  if (outcome.ok) return;
+  const code: ErrorCode = sniffed?.errored instanceof LoginHiddenInBody ? 'PC_ERR_BODY_TOO_LARGE' : outcome.code;
+  ctx.errorCode = code;
+  deps.onEdgeError(code);
+  if (!res.headersSent) {
+    const a = ERROR_ANSWERS[code]!;
+    ctx.answer = a;
+    writeAnswer(res, a);
+  } else {
+    res.destroy(); // the portal failed mid-answer: the client must see a broken response, not a short one
+  }
+}
+
+function clientOf(req: IncomingMessage, trusted: CidrSet): ClientAddress {
+  return resolveClientAddress(req.socket.remoteAddress, Boolean((req.socket as TLSSocket).encrypted), req.headers, trusted);
+}
+
+function newContext(req: IncomingMessage, client: ClientAddress): RequestContext {
+  const head: RequestHead = {
+    method: req.method ?? 'GET',
+    target: req.url ?? '/',
+    headers: req.headers,
+    ip: client.ip,
+    httpVersion: req.httpVersion,
+    secure: client.proto === 'https',
+  };
+  return {
+    id: `${idPrefix}-${(sequence++).toString(36)}`,
+    startedAtMs: Date.now(),
+    startedHr: process.hrtime.bigint(),
+    head,
+    form: undefined,
+    bufferedBody: undefined,
+    classified: undefined,
+    credentials: undefined,
+    answer: undefined,
+    upstream: undefined,
+    status: 0,
+    errorCode: undefined,
+  };
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const cl = req.headers['content-length'];
+  if (cl !== undefined) return cl !== '0';
+  return req.headers['transfer-encoding'] !== undefined;
+}
+
+/** The path to send upstream, and for an absolute-form target the authority that replaces Host. */
+export function originForm(target: string): { path: string; host: string | null } {
+  if (target.charCodeAt(0) === 47 /* / */) return { path: target, host: null };
+  if (/^https?:\/\//i.test(target)) {
+    try {
+      const u = new URL(target);
+      return { path: `${u.pathname}${u.search}` || '/', host: u.host };
+    } catch {
+      return { path: '/', host: null };
+    }
+  }
+  return { path: target === '*' ? '*' : `/${target}`, host: null };
+}
+
+export function writeAnswer(res: ServerResponse, a: Answer): void {
+  if (res.headersSent) return;
+  const body = typeof a.body === 'string' ? Buffer.from(a.body) : a.body;
+  res.writeHead(a.status, { ...a.headers, 'content-length': String(body.length) });
+  res.end(body);
+}
+
+function recordOnce(pipeline: Pipeline, ctx: RequestContext, deps: EdgeDeps): void {
+  if (ctx.status === 0) ctx.status = ctx.answer?.status ?? 0;
+  for (const stage of pipeline.record) {
+    try {
+      stage.run(ctx);
+    } catch (err) {
+      deps.onInternalError(err, ctx);
+    }
+  }
+  ctx.credentials = undefined;
+}
+
+function failInternal(deps: EdgeDeps, ctx: RequestContext | undefined, res: ServerResponse, err: unknown): void {
+  deps.onInternalError(err, ctx);
+  if (ctx) ctx.errorCode = 'PC_ERR_INTERNAL';
+  if (!res.headersSent) {
+    const a = ERROR_ANSWERS.PC_ERR_INTERNAL!;
+    if (ctx) ctx.answer = a;
+    writeAnswer(res, a);
+  } else {
+    res.destroy();
+  }
+}
+
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, deps: EdgeDeps): void {
+  deps.onEdgeError('PC_ERR_BAD_REQUEST');
+  const s = socket as Socket;
+  if (!s.writable || (s as { _httpMessage?: unknown })._httpMessage) {
+    socket.destroy();
+    return;
+  }
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}

@@ -1,0 +1,87 @@
+/**
+ * Which REST entry point a canonical path reaches, and what its tail says.
+ *
+ * From the portal's code (modules/rest):
+ * - urlrewrite sends `#^/rest/#` to `/bitrix/services/rest/index.php`, which runs the REST provider
+ *   with SEF folder `/rest/` and the URL templates `#method#`, `#method#/`, `#aplogin#/#ap#/#method#`
+ *   and `#aplogin#/#ap#/#method#/` (each `#…#` is `[^/]+?`; a template ending in `/` gets
+ *   `index.php` appended, so `/rest/user.current/` works);
+ * - when the path names no method (or user and code), the component takes `method`, `aplogin` and
+ *   `ap` from `$_REQUEST` (CComponentEngine::InitComponentVariables);
+ * - the method is lower-cased, and a last `.json`/`.xml` suffix picks the transport;
+ * - REST v3 uses the same shapes under `/rest/api/`; custom installs add `/local/rest/`.
+ * The SEF folder check is case-sensitive in PHP, but a case-insensitive file system or a layer in
+ * front can route `/REST/` there too, so prefixes are compared case-insensitively.
+ */
+import type { RestCall } from '../request';
+import { ARRAY_MARKER } from './php-params';
+
+export type RestEntry = RestCall['entry'];
+
+export interface RestRoute {
+  readonly entry: RestEntry;
+  /** Segments after the entry prefix, case kept. */
+  readonly tail: readonly string[];
+}
+
+export interface RestTarget {
+  readonly call: RestCall;
+  readonly webhook?: { readonly userId: string; readonly code: string };
+}
+
+/** Cheap first test: could this path be a REST entry at all? */
+const REST_PREFIX = /^\/(?:rest|local\/rest|bitrix\/(?:services|modules)\/rest)(?:\/|$)/i;
+
+export function findRestRoute(path: string): RestRoute | undefined {
+  if (!REST_PREFIX.test(path)) return undefined;
+  const segments = path.split('/').filter((s) => s !== '');
+  const first = segments[0]!.toLowerCase();
+  if (first === 'rest') {
+    if (segments[1]?.toLowerCase() === 'api') return { entry: 'rest_api_v3', tail: segments.slice(2) };
+    return { entry: 'rest', tail: segments.slice(1) };
+  }
+  if (first === 'local') return { entry: 'local_rest', tail: segments.slice(2) };
+  // /bitrix/services/rest/index.php[/…] (and the module's own copy under /bitrix/modules/rest/…,
+  // reachable on a misconfigured server): the method comes from ?method= or, best effort, PATH_INFO.
+  const tail = segments.slice(3);
+  if (segments[1]!.toLowerCase() === 'modules') {
+    const at = tail.findIndex((s) => s.toLowerCase() === 'index.php');
+    return { entry: 'services_index', tail: at >= 0 ? tail.slice(at + 1) : [] };
+  }
+  return { entry: 'services_index', tail: tail[0]?.toLowerCase() === 'index.php' ? tail.slice(1) : tail };
+}
+
+/** Method, format and webhook credentials from the route and `$_REQUEST`. */
+export function readRestTarget(route: RestRoute, request: ReadonlyMap<string, string>): RestTarget {
+  let tail = route.tail;
+  if (tail.length > 0 && tail[tail.length - 1]!.toLowerCase() === 'index.php') tail = tail.slice(0, -1);
+  let methodSegment: string | undefined;
+  let webhook: { userId: string; code: string } | undefined;
+  if (route.entry !== 'services_index' && tail.length >= 2) {
+    webhook = { userId: tail[0]!, code: tail[1]! };
+    methodSegment = tail[2];
+  } else {
+    methodSegment = tail[0];
+  }
+  if (webhook === undefined) {
+    const userId = plain(request.get('aplogin'));
+    const code = plain(request.get('ap'));
+    if (userId !== undefined && code !== undefined) webhook = { userId, code };
+  }
+  const { method, format } = splitFormat((methodSegment ?? plain(request.get('method')) ?? '').toLowerCase());
+  const call: RestCall = { method, format, entry: route.entry };
+  return webhook === undefined ? { call } : { call, webhook };
+}
+
+function splitFormat(method: string): { method: string; format: 'json' | 'xml' } {
+  const dot = method.lastIndexOf('.');
+  if (dot > 0) {
+    const suffix = method.slice(dot + 1);
+    if (suffix === 'json' || suffix === 'xml') return { method: method.slice(0, dot), format: suffix };
+  }
+  return { method, format: 'json' };
+}
+
+function plain(v: string | undefined): string | undefined {
+  return v === undefined || v === ARRAY_MARKER ? undefined : v;
+}

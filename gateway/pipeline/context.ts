@@ -1,0 +1,34 @@
+/**
+ * Everything one request accumulates on its way through the pipeline. Created at the edge, filled by
+ * the stages in order, read by `record` at the end. Secrets live only in `credentials`, which the sense
+ * stage consumes and the edge clears before `record` runs.
+ */
+import type { Answer } from './answer';
+import type { Classified, Credentials, FormFields, RequestHead } from './request';
+
+export interface UpstreamHead {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
+export interface RequestContext {
+  readonly id: string;
+  readonly startedAtMs: number;
+  /** process.hrtime.bigint() at arrival, for durations. */
+  readonly startedHr: bigint;
+  readonly head: RequestHead;
+  /** The buffered form body, when the edge had to read it to classify. */
+  form: FormFields | undefined;
+  /** The raw buffered body, forwarded as it came when the request goes upstream. */
+  bufferedBody: Buffer | undefined;
+  classified: Classified | undefined;
+  credentials: Credentials | undefined;
+  /** The answer given instead of forwarding, when a stage decided one. */
+  answer: Answer | undefined;
+  /** The portal's answer head, when the request was forwarded. */
+  upstream: UpstreamHead | undefined;
+  /** The status the client finally got. */
+  status: number;
+  /** Set when the edge failed (upstream down, client gone); an error code from the catalogue. */
+  errorCode: string | undefined;
+}
