@@ -6,7 +6,8 @@
  *   direct           the portal simulator itself (the ceiling)
  *   bare-http-proxy  http-proxy on a Node http server, keep-alive agent (bench/bare-http-proxy.ts)
  *   bare-undici      a Node http server + undici.Pool, streamed (bench/bare-undici.ts)
- *   gateway          `portcullis serve` with the repository's policies (bench/…, via bin/portcullis.js)
+ *   gateway          `portcullis serve` (bin/portcullis.js), the repository's policies/, memory store
+ *                    (or --store redis)
  *
  * Method, in order: start everything; one sanity request per variant (status and size are reported);
  * a warm-up per variant; then R rounds, each measuring every variant for D seconds, the order rotated
@@ -162,7 +163,7 @@ interface BenchRequest {
 
 interface Scenario {
   readonly name: ScenarioName;
-  /** Simulator flags: the bench measures proxies, not the portal's own limits or hash cost. */
+  /** Simulator flags: the bench measures proxies, not the portal's own limits, hash cost or request log. */
   readonly simArgs: readonly string[];
   request(seedFile: string): BenchRequest;
 }
@@ -184,7 +185,7 @@ export function seedWebhook(seedFile: string): { userId: number; code: string } 
 const SCENARIO_TABLE: Readonly<Record<ScenarioName, Scenario>> = {
   rest: {
     name: 'rest',
-    simArgs: ['--no-rest-limit', '--hash-cost-ms', '0'],
+    simArgs: ['--no-rest-limit', '--hash-cost-ms', '0', '--no-record'],
     request(seedFile) {
       const { userId, code } = seedWebhook(seedFile);
       return {
@@ -197,7 +198,7 @@ const SCENARIO_TABLE: Readonly<Record<ScenarioName, Scenario>> = {
   },
   static: {
     name: 'static',
-    simArgs: ['--no-rest-limit', '--hash-cost-ms', '0'],
+    simArgs: ['--no-rest-limit', '--hash-cost-ms', '0', '--no-record'],
     request() {
       return { method: 'GET', path: '/bitrix/js/main/core.js', headers: { host: 'localhost' }, label: 'GET /bitrix/js/main/core.js (Host: localhost)' };
     },
@@ -300,9 +301,16 @@ function percentile(sorted: Float64Array, p: number): number | null {
   return sorted[index] as number;
 }
 
+// Shutdown state: the load running now (stopped on SIGINT), and the temporary folders to remove.
 let currentLoad: autocannon.Instance | null = null;
+let shuttingDown = false;
+const cleanupDirs: string[] = [];
+
+/** Thrown where the run stops because a signal asked for it; reported by the signal handler, not as a failure. */
+class Aborted extends Error {}
 
 function runLoad(target: Target, request: BenchRequest, options: BenchOptions, durationS: number, latencies: number[] | null): Promise<autocannon.Result> {
+  if (shuttingDown) return Promise.reject(new Aborted('stopping'));
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
@@ -475,7 +483,7 @@ function renderTable(machine: Machine, options: BenchOptions, request: BenchRequ
   lines.push(`# method: ${options.rounds} rounds x ${options.durationS} s per variant, order rotated each round, ${options.warmupS} s warm-up each; medians over rounds`);
   lines.push(`# scenario ${options.scenario}: ${request.label}; gateway store: ${options.store}; undici ${machine.tools.undici}, http-proxy ${machine.tools['http-proxy']}`);
   lines.push('');
-  const header = ['variant', 'rps', 'x direct', 'x http-proxy', 'x undici', 'p50 ms', 'p99 ms', '+p99 ms', 'RSS MB', 'cpu %', 'errors/non-2xx', 'status'];
+  const header = ['variant', 'rps', 'x direct', 'x http-proxy', 'x undici', 'p50 ms', 'p99 ms', 'p99 x http-proxy', 'p99 x undici', '+p99 ms', 'RSS MB', 'cpu %', 'err/non-2xx', 'status'];
   const rows = summaries.map((s) => [
     s.name,
     fmt(s.rps, 0),
@@ -484,6 +492,8 @@ function renderTable(machine: Machine, options: BenchOptions, request: BenchRequ
     fmt(s.ratios.bareUndici, 2),
     fmt(s.p50Ms, 2),
     fmt(s.p99Ms, 2),
+    fmt(s.p99Ratios.bareHttpProxy, 2),
+    fmt(s.p99Ratios.bareUndici, 2),
     fmt(s.addedP99Ms, 2),
     fmt(s.rssMb, 1),
     fmt(s.cpuPercent, 0),
@@ -500,6 +510,8 @@ function renderTable(machine: Machine, options: BenchOptions, request: BenchRequ
   for (const s of summaries) lines.push(`  ${s.name.padEnd(16)} ${s.rounds.map((r) => r.rps.toFixed(0)).join('  ')}`);
   const loadGen = median(summaries.map((s) => s.loadGenCpuPercent));
   lines.push('');
+  lines.push('x …: requests/s relative to that variant (higher is better). p99 x …: p99 latency relative to it (lower is better).');
+  lines.push(`+p99 ms: p99 minus direct's p99, what the hop adds at the tail. status: the answer to one request before the load.`);
   lines.push(`RSS: VmRSS of the target's process tree after each round, max shown (direct = the simulator). cpu %: the target's, of one core.`);
   lines.push(`Load generator cpu: median ${fmt(loadGen, 0)} % of one core — near 100 % means autocannon, not the target, set the pace.`);
   for (const note of notes) lines.push(`note: ${note}`);
@@ -614,13 +626,15 @@ async function run(options: BenchOptions): Promise<void> {
   }
 
   const ensureAlive = (target: Target): void => {
+    // On Ctrl-C the children get the SIGINT too and may exit first: that is no failure.
+    if (shuttingDown) throw new Aborted('stopping');
     if (!target.process.isRunning()) throw new Error(`${target.name} exited during the bench\n--- output ---\n${target.process.output()}`);
   };
 
   if (options.warmupS > 0) {
     for (const target of targets) {
       log(`warm-up ${target.name} (${options.warmupS} s)`);
-      await runLoad(target, request, { ...options }, options.warmupS, null);
+      await runLoad(target, request, options, options.warmupS, null);
       ensureAlive(target);
     }
   }
@@ -676,9 +690,6 @@ async function run(options: BenchOptions): Promise<void> {
 }
 
 // Shutdown: every child and temporary folder goes, on success, on failure and on SIGINT/SIGTERM.
-const cleanupDirs: string[] = [];
-let shuttingDown = false;
-
 async function shutdown(): Promise<void> {
   if (shuttingDown) return;
   shuttingDown = true;
@@ -712,6 +723,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     await run(options);
     return 0;
   } catch (err) {
+    if (err instanceof Aborted || shuttingDown) return 130;
     process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
     return 1;
   } finally {

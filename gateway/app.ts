@@ -14,7 +14,6 @@ import { closeServer, listen, urlOf } from './lib/listen';
 import { createLogger, flushLogger, type Logger } from './observability/log';
 import { createMetrics, type GatewayMetrics } from './observability/metrics';
 import { recordStage } from './observability/record-stage';
-import { classify } from './pipeline/classify';
 import { classifyStage } from './pipeline/classify-stage';
 import { passThrough } from './pipeline/pass-through';
 import { composePipeline, type Pipeline } from './pipeline/stages';
@@ -53,14 +52,9 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
     metrics.countEdgeError('PC_ERR_INTERNAL');
     logger.error({ err, req_id: ctx?.id, code: 'PC_ERR_INTERNAL' }, 'internal error while handling a request');
   };
-  const websockets = createWebSocketRelay(config.upstream, (req, client, error) => {
-    const { classified } = classify({ method: req.method ?? 'GET', target: req.url ?? '/', headers: req.headers, ip: client.ip, httpVersion: req.httpVersion, secure: client.proto === 'https' }, undefined);
-    if (error) {
-      metrics.countEdgeError('PC_ERR_UPSTREAM_UNAVAILABLE');
-      logger.warn({ ip: client.ip, portal: classified.portal, path: classified.path, kind: 'websocket', code: 'PC_ERR_UPSTREAM_UNAVAILABLE', err: error.message }, 'websocket relay failed');
-    } else {
-      logger.info({ ip: client.ip, portal: classified.portal, path: classified.path, kind: 'websocket', answer: 'upgraded' }, 'websocket');
-    }
+  const websockets = createWebSocketRelay(config.upstream, (req, err) => {
+    metrics.countEdgeError('PC_ERR_UPSTREAM_UNAVAILABLE');
+    logger.warn({ code: 'PC_ERR_UPSTREAM_UNAVAILABLE', err: err.message, method: req.method }, 'websocket relay failed');
   });
   const edge = createEdgeServer({
     config,
@@ -70,6 +64,10 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
     websockets,
     onInternalError,
     onEdgeError: (code: ErrorCode) => metrics.countEdgeError(code),
+    onUpgrade: (classified, client, relayed) => {
+      metrics.countRequest(classified.kind, relayed ? 101 : 400, relayed ? 'upgraded' : 'upgrade_refused', 0);
+      logger.info({ ip: client.ip, portal: classified.portal, path: classified.path, kind: classified.kind, why: classified.reason, answer: relayed ? 'upgraded' : 'upgrade_refused' }, 'upgrade');
+    },
   });
   const admin = createAdminServer({
     token: config.admin.token,

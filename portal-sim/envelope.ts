@@ -96,7 +96,7 @@ export function restError(err: RestError, format: RestFormat): SimResponse {
 function xmlFields(o: Record<string, unknown>): string {
   let out = '';
   for (const [k, v] of Object.entries(o)) {
-    const tag = /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(k) && !/^xml/i.test(k) ? k : 'item';
+    const tag = /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(k) ? k : 'item';
     out += `<${tag}>${xmlValue(v)}</${tag}>`;
   }
   return out;

@@ -52,6 +52,8 @@ export interface PortalSimOptions {
 }
 
 export interface RecordedRequest {
+  /** The client went away before the body was complete: the portal did not process it. */
+  aborted: boolean;
   method: string;
   url: string;
   headers: Record<string, string | string[] | undefined>;
@@ -94,9 +96,10 @@ export async function startPortalSim(opts: PortalSimOptions = {}): Promise<Porta
   }
   const pushpull = new PushPull(settings.longPollTimeoutMs);
   const received: RecordedRequest[] = [];
-  const remember = (req: http.IncomingMessage, body: Buffer): void => {
+  const remember = (req: http.IncomingMessage, body: Buffer, aborted: boolean): void => {
     if (!record) return;
     received.push({
+      aborted,
       method: req.method ?? 'GET',
       url: req.url ?? '/',
       headers: { ...req.headers },
@@ -107,10 +110,11 @@ export async function startPortalSim(opts: PortalSimOptions = {}): Promise<Porta
   };
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
-    const { body, tooLarge } = await readBody(req, MAX_BODY_BYTES);
+    const { body, tooLarge, aborted } = await readBody(req, MAX_BODY_BYTES);
     const { rawPath, rawQuery } = splitTarget(req.url ?? '/');
     if (rawPath.startsWith('/__sim/')) return send(res, simEndpoint(rawPath, rawQuery, portals));
-    remember(req, body);
+    remember(req, body, aborted);
+    if (aborted) return;
     if (tooLarge) {
       res.setHeader('connection', 'close');
       return send(res, { status: 413, headers: { 'content-type': 'text/html; charset=UTF-8' }, body: tooLargePage() });
@@ -165,7 +169,7 @@ export async function startPortalSim(opts: PortalSimOptions = {}): Promise<Porta
   });
   server.on('upgrade', (req, socket, head) => {
     socket.on('error', () => socket.destroy());
-    remember(req, Buffer.alloc(0));
+    remember(req, Buffer.alloc(0), false);
     const path = normalisePath(splitTarget(req.url ?? '/').rawPath);
     const portal = portals.get(hostKey(req.headers.host));
     const isWs = path === '/bitrix/subws' || path.startsWith('/bitrix/subws/');
@@ -282,21 +286,26 @@ export function normalisePath(rawPath: string): string {
   return '/' + out.join('/') + (trailing ? '/' : '');
 }
 
-function readBody(req: http.IncomingMessage, cap: number): Promise<{ body: Buffer; tooLarge: boolean }> {
+/**
+ * `aborted`: the client went away before the body was complete. A real portal never runs a script for
+ * such a request (nginx in front reads the whole body before passing it on), so neither do we; it is
+ * recorded, marked, and dropped.
+ */
+function readBody(req: http.IncomingMessage, cap: number): Promise<{ body: Buffer; tooLarge: boolean; aborted: boolean }> {
   return new Promise((resolve) => {
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > cap) {
       req.resume(); // discard; the answer closes the connection
-      resolve({ body: Buffer.alloc(0), tooLarge: true });
+      resolve({ body: Buffer.alloc(0), tooLarge: true, aborted: false });
       return;
     }
     const chunks: Buffer[] = [];
     let total = 0;
     let done = false;
-    const finish = (tooLarge: boolean): void => {
+    const finish = (tooLarge: boolean, aborted = false): void => {
       if (done) return;
       done = true;
-      resolve({ body: tooLarge ? Buffer.alloc(0) : Buffer.concat(chunks, total), tooLarge });
+      resolve({ body: tooLarge ? Buffer.alloc(0) : Buffer.concat(chunks, total), tooLarge, aborted });
     };
     req.on('data', (chunk: Buffer) => {
       if (done) return;
@@ -309,8 +318,8 @@ function readBody(req: http.IncomingMessage, cap: number): Promise<{ body: Buffe
       chunks.push(chunk);
     });
     req.on('end', () => finish(false));
-    req.on('error', () => finish(false));
-    req.on('aborted', () => finish(false));
+    req.on('error', () => finish(false, true));
+    req.on('aborted', () => finish(false, true));
   });
 }
 

@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { registerDemo } from './commands/demo';
 import { registerPortal } from './commands/portal';
+import { registerPolicy } from './commands/policy';
 import { registerServe } from './commands/serve';
 import { EXIT_CONFIG } from './fail';
 import { packageVersion } from '../lib/version';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerDemo(program);
   registerPortal(program);
+  registerPolicy(program);
   return program;
 }
 

@@ -17,12 +17,13 @@ export interface SimUser {
   readonly otp?: string;
 }
 export interface SimPortal {
+  readonly host: string;
   readonly users: readonly SimUser[];
   readonly webhooks?: readonly { readonly user_id: number; readonly code: string }[];
   readonly aliases?: readonly string[];
 }
 export interface SimSeed {
-  readonly portals: Readonly<Record<string, SimPortal>>;
+  readonly portals: readonly SimPortal[];
 }
 export interface RunningSim {
   readonly url: string;

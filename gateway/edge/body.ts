@@ -55,8 +55,10 @@ export function readCapped(req: IncomingMessage, maxBytes: number): Promise<Capp
 /** What the edge needs of a streaming form scanner (the classifier provides one). */
 export interface BodySniffer {
   write(chunk: Buffer): void;
-  /** True when the body, as PHP would parse it, carries a login trigger. */
-  end(): boolean;
+  /** True as soon as the chunks written so far carry a login trigger. */
+  readonly detected: boolean;
+  /** Resolves with whether the body, as PHP would parse it, carries a login trigger. */
+  end(): Promise<{ readonly authForm: boolean }>;
 }
 
 export class LoginHiddenInBody extends Error {
@@ -78,19 +80,30 @@ export function sniffedBody(prefix: readonly Buffer[], req: IncomingMessage, sni
     },
   });
   const take = (chunk: Buffer): void => {
+    if (out.destroyed) return;
     sniffer.write(chunk);
+    // Found in the newest chunk, which is still held: abort before any byte of it is forwarded. What
+    // went before can at most end in a partial key, and the portal never sees a complete request.
+    if (sniffer.detected) {
+      out.destroy(new LoginHiddenInBody());
+      req.resume();
+      return;
+    }
     if (held && !out.push(held)) req.pause();
     held = chunk;
   };
   for (const c of prefix) take(c);
   req.on('data', take);
   req.once('end', () => {
-    if (sniffer.end()) {
-      out.destroy(new LoginHiddenInBody());
-      return;
-    }
-    if (held) out.push(held);
-    out.push(null);
+    if (out.destroyed) return;
+    sniffer.end().then(
+      ({ authForm }) => {
+        if (authForm) return out.destroy(new LoginHiddenInBody());
+        if (held) out.push(held);
+        out.push(null);
+      },
+      (err: Error) => out.destroy(err),
+    );
   });
   req.once('error', (err) => out.destroy(err));
   req.once('aborted', () => out.destroy(new Error('client aborted the body')));

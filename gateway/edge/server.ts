@@ -18,9 +18,9 @@ import type { ErrorCode } from '../lib/errors';
 import type { CidrSet } from '../lib/ip';
 import { plainAnswer, type Answer } from '../pipeline/answer';
 import type { RequestContext } from '../pipeline/context';
-import type { RequestHead } from '../pipeline/request';
+import type { Classified, RequestHead } from '../pipeline/request';
 import { runBefore, runObserve, type Pipeline } from '../pipeline/stages';
-import { FormSniffer, needsForm, parseFormBody } from '../pipeline/classify';
+import { FormSniffer, classify, needsForm, parseFormBody } from '../pipeline/classify';
 import { readCapped, sniffedBody, LoginHiddenInBody } from './body';
 import { resolveClientAddress, type ClientAddress } from './client-ip';
 import { upstreamRequestHeaders } from './forward-headers';
@@ -36,6 +36,8 @@ export interface EdgeDeps {
   /** Called for failures that are the gateway's own fault: logged, counted, never rethrown. */
   readonly onInternalError: (err: unknown, ctx: RequestContext | undefined) => void;
   readonly onEdgeError: (code: ErrorCode) => void;
+  /** One line per upgrade request: relayed, or refused because the portal would not treat it as one. */
+  readonly onUpgrade: (classified: Classified, client: ClientAddress, relayed: boolean) => void;
 }
 
 const ERROR_ANSWERS: Partial<Record<ErrorCode, Answer>> = {
@@ -77,6 +79,16 @@ export function createEdgeServer(deps: EdgeDeps): http.Server {
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     try {
       const client = clientOf(req, deps.trustedProxies);
+      const { classified } = classify(headOf(req, client), undefined);
+      // Behind nginx, an "upgrade" carrying a login or a REST call is just a request to PHP: relaying it
+      // as a WebSocket would skip the pipeline. Only push & pull style upgrades are relayed.
+      const relayed = classified.kind === 'websocket';
+      deps.onUpgrade(classified, client, relayed);
+      if (!relayed) {
+        deps.onEdgeError('PC_ERR_BAD_REQUEST');
+        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
       deps.websockets.relay(req, socket, head, client);
     } catch (err) {
       deps.onInternalError(err, undefined);
@@ -142,8 +154,8 @@ function clientOf(req: IncomingMessage, trusted: CidrSet): ClientAddress {
   return resolveClientAddress(req.socket.remoteAddress, Boolean((req.socket as TLSSocket).encrypted), req.headers, trusted);
 }
 
-function newContext(req: IncomingMessage, client: ClientAddress): RequestContext {
-  const head: RequestHead = {
+function headOf(req: IncomingMessage, client: ClientAddress): RequestHead {
+  return {
     method: req.method ?? 'GET',
     target: req.url ?? '/',
     headers: req.headers,
@@ -151,6 +163,10 @@ function newContext(req: IncomingMessage, client: ClientAddress): RequestContext
     httpVersion: req.httpVersion,
     secure: client.proto === 'https',
   };
+}
+
+function newContext(req: IncomingMessage, client: ClientAddress): RequestContext {
+  const head = headOf(req, client);
   return {
     id: `${idPrefix}-${(sequence++).toString(36)}`,
     startedAtMs: Date.now(),

@@ -13,10 +13,10 @@ export interface WebSocketRelay {
   close(): void;
 }
 
-export function createWebSocketRelay(upstreamUrl: string, onUpgrade: (req: IncomingMessage, client: ClientAddress, error?: Error) => void): WebSocketRelay {
+export function createWebSocketRelay(upstreamUrl: string, onError: (req: IncomingMessage, err: Error) => void): WebSocketRelay {
   const proxy = httpProxy.createProxyServer({ target: upstreamUrl, ws: true, xfwd: false, changeOrigin: false });
   proxy.on('error', (err, req, socket) => {
-    onUpgrade(req, (req as { pcClient?: ClientAddress }).pcClient!, err);
+    onError(req, err);
     if (socket && 'destroy' in socket) (socket as Duplex).destroy();
   });
   return {
@@ -26,9 +26,7 @@ export function createWebSocketRelay(upstreamUrl: string, onUpgrade: (req: Incom
       h['x-forwarded-proto'] = client.proto;
       h['x-real-ip'] = client.ip;
       if (!client.viaTrustedProxy) delete h['x-forwarded-host'];
-      (req as { pcClient?: ClientAddress }).pcClient = client;
       socket.on('error', () => socket.destroy());
-      onUpgrade(req, client);
       proxy.ws(req, socket, head);
     },
     close() {

@@ -9,7 +9,7 @@ export function recordStage(logger: Logger, metrics: GatewayMetrics): RecordStag
   return {
     name: 'record',
     run(ctx) {
-      const line = requestLine(ctx, ctx.credentials?.webhookCode);
+      const line = requestLine(ctx);
       metrics.countRequest(line.kind, line.status, line.answer, line.duration_ms / 1000);
       if (logRequests) logger.info(line, 'request');
     },

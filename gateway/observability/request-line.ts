@@ -4,8 +4,8 @@
  *   req_id, ip, portal, method, path, kind, why, login, rest_method, webhook_user,
  *   status, answer, duration_ms, error_code
  *
- * `path` is the canonical path with any webhook code masked; no query string, header, cookie or body
- * value is ever copied in.
+ * `path` is the classifier's canonical path, in which a webhook code is already replaced by `{code}`;
+ * no query string, header, cookie or body value is ever copied in.
  */
 import type { RequestContext } from '../pipeline/context';
 
@@ -27,16 +27,14 @@ export interface RequestLine {
   error_code?: string;
 }
 
-export const MASK = '***';
-
-export function requestLine(ctx: RequestContext, webhookCode: string | undefined): RequestLine {
+export function requestLine(ctx: RequestContext): RequestLine {
   const c = ctx.classified;
   const line: RequestLine = {
     req_id: ctx.id,
     ip: ctx.head.ip,
     portal: c?.portal ?? '',
     method: ctx.head.method,
-    path: c ? maskPath(c.path, webhookCode) : '',
+    path: c?.path ?? '',
     kind: c?.kind ?? 'unclassified',
     why: c?.reason ?? '',
     status: ctx.status,
@@ -48,18 +46,4 @@ export function requestLine(ctx: RequestContext, webhookCode: string | undefined
   if (c?.principal.webhookUserId) line.webhook_user = c.principal.webhookUserId;
   if (ctx.errorCode) line.error_code = ctx.errorCode;
   return line;
-}
-
-/** Masks a webhook code wherever it appears in the path, whatever its case. */
-export function maskPath(path: string, secret: string | undefined): string {
-  if (!secret) return path;
-  const lower = path.toLowerCase();
-  const needle = secret.toLowerCase();
-  let out = '';
-  let from = 0;
-  for (let at = lower.indexOf(needle); at >= 0; at = lower.indexOf(needle, from)) {
-    out += path.slice(from, at) + MASK;
-    from = at + needle.length;
-  }
-  return out + path.slice(from);
 }

@@ -5,8 +5,8 @@
  *
  *     afterAll(stopAll);
  *
- * and nothing outlives it, whatever failed. A process that is still alive when this Node process
- * exits is SIGKILLed by an exit hook, as a last resort.
+ * and nothing outlives it, whatever failed. What is still registered when this Node process exits
+ * (a file that forgot stopAll, a crash) is SIGKILLed or removed by an exit hook, as a last resort.
  *
  * Why each piece is the way it is:
  * - Ports come from `freePort()` (bind to port 0, read the port, close). The port is known before the
@@ -20,7 +20,7 @@
  * This module uses no jest global, so the bench (compiled by `tsconfig.build.json`) can use it too.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, existsSync, statSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, openSync, closeSync, readFileSync, readSync, rmSync, existsSync, statSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -55,7 +55,8 @@ export const CLI_PATH: string = path.join(REPO_ROOT, 'bin', 'portcullis.js');
 /** A fresh temporary folder, removed by `stopAll()`. */
 export function tempDir(prefix = 'portcullis-test-'): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
-  register({ name: `tempdir ${dir}`, dispose: async () => rmSync(dir, { recursive: true, force: true }) });
+  const remove = (): void => rmSync(dir, { recursive: true, force: true });
+  register({ name: `tempdir ${dir}`, dispose: async () => remove(), atExit: remove });
   return dir;
 }
 
@@ -132,8 +133,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 interface Disposable {
   readonly name: string;
   dispose(): Promise<void>;
-  /** Synchronous last resort at process exit (SIGKILL). */
-  killNow?(): void;
+  /** Synchronous last resort when this process exits without stopAll(): SIGKILL, or remove a folder. */
+  atExit?(): void;
 }
 
 const registry = new Set<Disposable>();
@@ -143,9 +144,16 @@ function register(item: Disposable): void {
   registry.add(item);
   if (!exitHookInstalled) {
     exitHookInstalled = true;
-    // 'exit' handlers must be synchronous: SIGKILL whatever is left, so no child outlives a crashed run.
+    // 'exit' handlers must be synchronous: SIGKILL whatever is left, so that no child outlives a
+    // crashed run, then remove the folders (newest first, as stopAll does).
     process.once('exit', () => {
-      for (const entry of registry) entry.killNow?.();
+      for (const entry of [...registry].reverse()) {
+        try {
+          entry.atExit?.();
+        } catch {
+          // best effort: the process is exiting
+        }
+      }
     });
   }
 }
@@ -277,11 +285,20 @@ function childEnv(extra: Readonly<Record<string, string | undefined>> = {}): Nod
   return env;
 }
 
+/** The last maxChars of a file (read from its end, so a large log costs nothing), or "". */
 function tailOfFile(file: string, maxChars: number): string {
   try {
     const size = statSync(file).size;
-    const text = readFileSync(file, 'utf8');
-    return size > maxChars ? `[… stdout file ${file}, last ${maxChars} characters …]\n${text.slice(-maxChars)}` : text;
+    const length = Math.min(size, maxChars);
+    const buffer = Buffer.alloc(length);
+    const fd = openSync(file, 'r');
+    try {
+      readSync(fd, buffer, 0, length, size - length);
+    } finally {
+      closeSync(fd);
+    }
+    const text = buffer.toString('utf8');
+    return size > length ? `[… stdout file ${file}, last ${length} of ${size} bytes …]\n${text}` : text;
   } catch {
     return '';
   }
@@ -334,10 +351,16 @@ export async function spawnProcess(options: SpawnOptions): Promise<ManagedProces
     });
     child.once('exit', (code, signal) => {
       registry.delete(entry); // nothing left to stop; keeps long test files from accumulating entries
-      if (exitInfo === null) {
-        exitInfo = { code, signal };
-        resolve(exitInfo);
-      }
+      if (exitInfo !== null) return;
+      const info: ExitInfo = { code, signal };
+      exitInfo = info;
+      // Resolve once its pipes are drained ('close'), so that output() then holds its last lines; but
+      // not later than a second after, should a grandchild still hold them open.
+      const drained = setTimeout(() => resolve(info), 1000);
+      child.once('close', () => {
+        clearTimeout(drained);
+        resolve(info);
+      });
     });
   });
   child.stdout?.setEncoding('utf8');
@@ -370,7 +393,7 @@ export async function spawnProcess(options: SpawnOptions): Promise<ManagedProces
     dispose: async () => {
       await stop();
     },
-    killNow: () => {
+    atExit: () => {
       if (exitInfo === null) child.kill('SIGKILL');
     },
   };
@@ -480,7 +503,11 @@ export interface GatewayOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly extraArgs?: readonly string[];
   readonly timeoutMs?: number;
-  /** The gateway logs a JSON line per request: under load, prefer 'ignore' or a file. */
+  /**
+   * The gateway logs a JSON line per request: under load, prefer 'ignore' or a file. Its log is written
+   * asynchronously in blocks of a few KiB, so a single request's line may appear only later, and every
+   * line is there once stop() has resolved (the gateway flushes on SIGTERM).
+   */
   readonly stdout?: SpawnOptions['stdout'];
 }
 
@@ -591,8 +618,14 @@ export async function startRedisServer(options: RedisOptions = {}): Promise<Redi
   };
 
   // The folder outlives each process (restarts keep the AOF) and goes with stopAll().
-  register({ name: `redis dir ${dir}`, dispose: async () => rmSync(dir, { recursive: true, force: true }) });
-  await start();
+  const removeDir = (): void => rmSync(dir, { recursive: true, force: true });
+  register({ name: `redis dir ${dir}`, dispose: async () => removeDir(), atExit: removeDir });
+  try {
+    await start();
+  } catch (err) {
+    const hint = /ENOENT/.test((err as Error).message) ? `\n(${binary} not found: \`.ci/run\` installs it; locally: apt-get install redis-server)` : '';
+    throw new Error(`${(err as Error).message}${hint}`);
+  }
 
   return {
     url: `redis://127.0.0.1:${port}`,

@@ -75,7 +75,7 @@ function banner(gateway: string, admin: string, portal: string, token: string, s
   lines.push(`  portal sim   ${portal}     (what the gateway protects)`);
   lines.push(`  admin API    ${admin}     token: ${token}`);
   lines.push('');
-  const demo = seed.portals['localhost'];
+  const demo = seed.portals.find((p) => p.host === 'localhost');
   if (demo) {
     lines.push('  Seeded users of portal "localhost" (login / password):');
     for (const u of demo.users) {

@@ -78,7 +78,7 @@ export function classify(head: RequestHead, form: FormFields | undefined, _opts:
   if (hitHash(sources) !== undefined) {
     return result(portal, 'login', path, { loginVia: 'hash' }, 'hit_hash', {});
   }
-  if (OAUTH_TOKEN_PATH.test(path)) return classifyOAuthToken(portal, path, sources);
+  if (OAUTH_TOKEN_PATH.test(path)) return classifyOAuthToken(portal, path, sources.query ?? parseQuery(target.rawQuery), form);
   if (/websocket/i.test(headerValue(head.headers.upgrade) ?? '')) {
     return result(portal, 'websocket', path, {}, 'upgrade:websocket', {});
   }
@@ -149,14 +149,29 @@ function classifyRest(
     reason += `+${formLogin.reason}`;
   }
   return {
-    classified: { portal, kind: 'rest', path, principal: compact(principal), rest: call, reason },
+    classified: { portal, kind: 'rest', path: webhook !== undefined ? redactWebhookCode(path, route, webhook.code) : path, principal: compact(principal), rest: call, reason },
     credentials: compact(credentials),
   };
 }
 
-function classifyOAuthToken(portal: string, path: string, sources: FormSources): ClassifyResult {
-  const query = sources.query ?? new Map<string, string>();
-  const fields = mergeRequest(query, sources.post);
+/**
+ * Classified values never hold secrets, and the webhook code is part of the path: replace that
+ * segment with `{code}` (the edge forwards the original target, not this path).
+ */
+function redactWebhookCode(path: string, route: RestRoute, code: string): string {
+  if (route.entry === 'services_index' || route.tail[1] !== code) return path;
+  const segments = path.split('/').filter((seg) => seg !== '');
+  segments[segments.length - route.tail.length + 1] = '{code}';
+  return `/${segments.join('/')}${path.endsWith('/') ? '/' : ''}`;
+}
+
+function classifyOAuthToken(
+  portal: string,
+  path: string,
+  query: ReadonlyMap<string, string>,
+  form: FormFields | undefined,
+): ClassifyResult {
+  const fields = mergeRequest(query, form);
   const clientId = plain(fields.get('client_id'));
   const oauthToken = plain(fields.get('refresh_token')) ?? plain(fields.get('code'));
   return result(portal, 'oauth_token', path, compact({ clientId }), 'oauth_token', compact({ oauthToken }));

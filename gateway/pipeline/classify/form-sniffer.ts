@@ -34,6 +34,7 @@ const KEY_CAP = 32;
 
 export class FormSniffer {
   private readonly urlencoded: UrlencodedAuthFormScanner | undefined;
+  private readonly isMultipart: boolean;
   private readonly multipart: busboy.Busboy | undefined;
   private readonly loose = new LooseAuthFormScan();
   private found = false;
@@ -43,6 +44,7 @@ export class FormSniffer {
 
   constructor(contentType: string) {
     const kind = formKind(contentType);
+    this.isMultipart = kind === 'multipart';
     if (kind === 'urlencoded') {
       this.urlencoded = new UrlencodedAuthFormScanner(() => { this.found = true; });
     } else if (kind === 'multipart') {
@@ -59,9 +61,9 @@ export class FormSniffer {
     this.fed += chunk.length;
     if (this.urlencoded) {
       this.urlencoded.write(chunk);
-    } else if (this.multipart) {
+    } else if (this.isMultipart) {
       this.loose.write(chunk);
-      if (!this.failed) this.multipart.write(chunk);
+      if (this.multipart && !this.failed) this.multipart.write(chunk);
     }
   }
 

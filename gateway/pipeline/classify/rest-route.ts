@@ -68,7 +68,11 @@ export function readRestTarget(route: RestRoute, request: ReadonlyMap<string, st
     const code = plain(request.get('ap'));
     if (userId !== undefined && code !== undefined) webhook = { userId, code };
   }
-  const { method, format } = splitFormat((methodSegment ?? plain(request.get('method')) ?? '').toLowerCase());
+  // The services index names no method in its own path: there `$_REQUEST['method']` is what the
+  // portal reads, and a PATH_INFO tail is only our best guess.
+  const fromQuery = plain(request.get('method'));
+  const named = route.entry === 'services_index' ? fromQuery ?? methodSegment : methodSegment ?? fromQuery;
+  const { method, format } = splitFormat((named ?? '').toLowerCase());
   const call: RestCall = { method, format, entry: route.entry };
   return webhook === undefined ? { call } : { call, webhook };
 }

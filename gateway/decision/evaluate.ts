@@ -1,0 +1,182 @@
+/**
+ * `evaluate(set, phase, kind, signals)`: the score stage. Pure and synchronous: it reads the signals it
+ * is given and nothing else, and never throws — a rule whose condition cannot be decided at run time
+ * (an unresolved counter, a value of the wrong type, a CEL error) counts as not matched and is listed
+ * in `verdict.errors`.
+ *
+ * Order, per policy that applies to `kind`: every rule of `phase` is evaluated (shadow ones included,
+ * so that `wouldHave` is complete) → enforced score = matched enforced rules → the first action whose
+ * threshold the score reaches → its duration after escalation. Then across policies: the strongest
+ * action first (ACTION_KINDS order), and everything shadow did beyond that in `wouldHave`.
+ */
+import { isCelError } from '@bufbuild/cel';
+import type { CompiledAction, CompiledPolicy, CompiledPolicySet, CompiledRule } from '../policy/compiled';
+import { bind, type Signals } from '../policy/signals';
+import { ACTION_KINDS, type ActionKind, type Phase } from '../policy/spec';
+import type { RequestKind } from '../pipeline/request';
+import { durationFor } from './escalation';
+
+export { durationFor };
+import type { ActionDecision, PolicyOutcome, RuleOutcome, Verdict } from './verdict';
+
+/** Whose offences escalate an action: the subject it acts on. */
+export type OffenceSubject = 'user' | 'portal' | 'ip' | 'ip_prefix' | 'webhook' | 'app' | 'method';
+
+export function subjectOf(action: Pick<CompiledAction, 'do' | 'scope'>): OffenceSubject | undefined {
+  switch (action.do) {
+    case 'block_user':
+    case 'require_reset':
+      return 'user';
+    case 'block_portal_rest':
+    case 'notify':
+      return 'portal';
+    case 'block_ip':
+      return (action.scope ?? 'ip') as OffenceSubject;
+    case 'limit':
+      return (action.scope ?? 'webhook') as OffenceSubject;
+    case 'deny_attempt':
+      return undefined;
+  }
+}
+
+export interface EvaluateOptions {
+  /** Global shadow: evaluate everything, act on nothing (the whole verdict goes to wouldHave). */
+  readonly globalShadow?: boolean;
+  /** Earlier offences of this request's subjects (from the store): they escalate durations. */
+  readonly priorOffences?: Readonly<Partial<Record<OffenceSubject, number>>>;
+  /** Absent catalogue signals take their `whenUnknown` value (default true). */
+  readonly fillUnknown?: boolean;
+  /** Measure each rule's evaluation in microseconds (costs a clock read per rule). */
+  readonly timing?: boolean;
+}
+
+const STRENGTH = new Map<ActionKind, number>(ACTION_KINDS.map((k, i) => [k, i]));
+const byStrength = (a: ActionDecision, b: ActionDecision): number => STRENGTH.get(a.do)! - STRENGTH.get(b.do)! || b.score - a.score;
+
+function runRule(rule: CompiledRule, values: Record<string, unknown>, wrong: ReadonlyMap<string, string>): { matched: boolean; error?: string } {
+  for (const name of [...rule.signals, ...rule.counters]) {
+    const problem = wrong.get(name);
+    if (problem) return { matched: false, error: problem };
+  }
+  try {
+    const result = rule.program(values);
+    if (isCelError(result)) {
+      const missing = [...rule.counters, ...rule.signals].filter((n) => !(n in values));
+      const why = result.message === 'unresolved attribute' && missing.length > 0 ? `no value for ${missing.join(', ')}` : result.message;
+      return { matched: false, error: why };
+    }
+    if (typeof result !== 'boolean') return { matched: false, error: `the condition gave a ${typeof result}, not a bool` };
+    return { matched: result };
+  } catch (err) {
+    return { matched: false, error: `evaluation failed: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+function decide(policy: CompiledPolicy, score: number, rules: readonly string[], prior: EvaluateOptions['priorOffences']): ActionDecision | undefined {
+  const action = policy.actions.find((a) => score >= a.at);
+  if (!action) return undefined;
+  const subject = subjectOf(action);
+  const priorOffences = subject ? Math.max(0, Math.floor(prior?.[subject] ?? 0)) : 0;
+  const durationMs = durationFor(action, priorOffences);
+  return {
+    policy: policy.name,
+    do: action.do,
+    also: action.also,
+    score,
+    threshold: action.at,
+    ...(durationMs !== undefined ? { durationMs } : {}),
+    priorOffences,
+    ...(action.scope !== undefined ? { scope: action.scope } : {}),
+    ...(action.limit ? { limit: action.limit } : {}),
+    rules,
+  };
+}
+
+const sameDecision = (a?: ActionDecision, b?: ActionDecision): boolean =>
+  a === b || (!!a && !!b && a.do === b.do && a.threshold === b.threshold && a.durationMs === b.durationMs);
+
+/** The referenced names of the rules that apply, to bind once per evaluation. */
+function namesFor(set: CompiledPolicySet): string[] {
+  return [...set.referencedSignals, ...[...set.referencedCounters].map((c) => `counters.${c}`)];
+}
+
+export function evaluate(set: CompiledPolicySet, phase: Phase, kind: RequestKind, signals: Signals, options: EvaluateOptions = {}): Verdict {
+  const globalShadow = options.globalShadow ?? false;
+  let binding: ReturnType<typeof bind>;
+  try {
+    binding = bind(signals ?? {}, namesFor(set), options.fillUnknown ?? true);
+  } catch (err) {
+    binding = { values: {}, wrong: new Map([['*', `signals could not be read: ${String(err)}`]]) };
+  }
+  const values: Record<string, unknown> = { ...binding.values };
+  const all: RuleOutcome[] = [];
+  const outcomes: PolicyOutcome[] = [];
+  for (const policy of set.policies) {
+    if (!policy.on.has(kind as never)) continue;
+    const policyShadow = globalShadow || policy.mode === 'shadow';
+    let score = 0;
+    let scoreWithShadow = 0;
+    const enforcedRules: string[] = [];
+    const allRules: string[] = [];
+    for (const rule of policy.rules) {
+      if (rule.phase !== phase) continue;
+      const started = options.timing ? process.hrtime.bigint() : 0n;
+      const { matched, error } = binding.wrong.has('*') ? { matched: false, error: binding.wrong.get('*') } : runRule(rule, values, binding.wrong);
+      const costUs = options.timing ? Number(process.hrtime.bigint() - started) / 1000 : undefined;
+      const shadow = policyShadow || rule.shadow;
+      all.push({
+        policy: policy.name,
+        rule: rule.id,
+        score: rule.score,
+        matched,
+        shadow,
+        ...(error !== undefined ? { error } : {}),
+        ...(costUs !== undefined ? { costUs } : {}),
+      });
+      if (!matched) continue;
+      scoreWithShadow += rule.score;
+      allRules.push(rule.id);
+      if (!shadow) {
+        score += rule.score;
+        enforcedRules.push(rule.id);
+      }
+    }
+    const action = decide(policy, score, enforcedRules, options.priorOffences);
+    const full = decide(policy, scoreWithShadow, allRules, options.priorOffences);
+    outcomes.push({
+      policy: policy.name,
+      shadow: policyShadow,
+      score,
+      scoreWithShadow,
+      ...(action ? { action } : {}),
+      ...(full && !sameDecision(full, action) ? { wouldHave: full } : {}),
+    });
+  }
+  const actions = outcomes.flatMap((o) => (o.action ? [o.action] : [])).sort(byStrength);
+  const shadowActions = outcomes.flatMap((o) => (o.wouldHave ? [o.wouldHave] : [])).sort(byStrength);
+  const matched = all.filter((r) => r.matched && !r.shadow);
+  const shadowMatched = all.filter((r) => r.matched && r.shadow);
+  const wouldHave =
+    shadowActions.length > 0 || shadowMatched.length > 0
+      ? { ...(shadowActions[0] ? { action: shadowActions[0] } : {}), actions: shadowActions, rules: shadowMatched }
+      : undefined;
+  return {
+    phase,
+    kind,
+    setVersion: set.version,
+    score: outcomes.reduce((max, o) => Math.max(max, o.score), 0),
+    ...(actions[0] ? { action: actions[0] } : {}),
+    actions,
+    matched,
+    ...(wouldHave ? { wouldHave } : {}),
+    policies: outcomes,
+    rules: all,
+    errors: all.filter((r) => r.error !== undefined),
+    globalShadow,
+  };
+}
+
+/** Every action kind a decision carries (`do` and `also`). */
+export function actionKinds(decision: ActionDecision): ActionKind[] {
+  return [decision.do, ...decision.also];
+}
