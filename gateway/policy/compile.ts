@@ -7,17 +7,16 @@
 import { createHash } from 'node:crypto';
 import { celEnv, plan } from '@bufbuild/cel';
 import type { ErrorCode, FileProblem } from '../lib/errors';
-import { nearest } from '../lib/nearest';
 import { compileSchema, sortProblems, type SchemaCodes, type SchemaValidator } from '../lib/schema-problems';
 import { formatKeyPath, parseYaml, type KeyPath, type Position, type YamlSource } from '../lib/yaml-source';
-import { SIGNAL_CATALOG, SIGNALS_BY_NAME } from '../signals/catalog';
+import { SIGNALS_BY_NAME } from '../signals/catalog';
 import type { CounterKey } from '../signals/counters/events';
 import { checkCel, type CelProblem, type CelProblemKind } from './cel-check';
 import type { CompiledAction, CompiledCounter, CompiledPolicy, CompiledPolicySet, CompiledRule, SourcePosition } from './compiled';
 import { parseDuration } from './duration';
 import { POLICY_FORMATS, POLICY_SCHEMA } from './schema';
 import { bind } from './signals';
-import { ACTION_SCOPES, DEFAULT_SCOPE, type ActionKind, type CounterSpec, type PolicyKind, type PolicySpec } from './spec';
+import { ACTION_SCOPES, DEFAULT_SCOPE, type CounterSpec, type PolicyKind, type PolicySpec } from './spec';
 
 export const POLICY_CODES: SchemaCodes = {
   unknownKey: 'PC_ERR_POLICY_UNKNOWN_KEY',
@@ -419,14 +418,4 @@ function deepFreeze<T>(value: T): T {
     if (value instanceof Set) for (const v of value) deepFreeze(v);
   }
   return value;
-}
-
-/** Every catalogue name, for messages. */
-export function signalNames(): string[] {
-  return SIGNAL_CATALOG.map((s) => s.name);
-}
-
-/** Nearest action names, for test files and request files. */
-export function nearestAction(word: string, all: readonly ActionKind[]): string[] {
-  return nearest(word, all);
 }
