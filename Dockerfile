@@ -4,7 +4,8 @@
 # (`portal`) and the demo (`demo`). Three stages:
 #   build    all dependencies, `npm run build` (TypeScript -> dist/)
 #   deps     production dependencies only (`npm ci --omit=dev`)
-#   runtime  dist/ + production node_modules + what the CLI reads at run time; non-root; no compiler,
+#   runtime  dist/ (with its assets: seed, Lua, password filter) + production node_modules + policies
+#            and config; non-root; no compiler,
 #            no dev dependency, no npm cache.
 #
 #   docker build -t portcullis .
@@ -47,7 +48,6 @@ COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY policies ./policies
 COPY config ./config
-COPY portal-sim/seed.yaml ./portal-sim/seed.yaml
 RUN rm -f dist/.tsbuildinfo* \
  && mkdir -p /var/lib/portcullis \
  && chown 1000:1000 /var/lib/portcullis

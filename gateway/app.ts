@@ -11,7 +11,7 @@ import { createWebSocketRelay } from './edge/websocket';
 import { PortcullisError, type ErrorCode } from './lib/errors';
 import { CidrSet } from './lib/ip';
 import { closeServer, listen, urlOf } from './lib/listen';
-import { createLogger, flushLogger, type Logger } from './observability/log';
+import { createLoggers, flushLogger, type Logger, type Loggers } from './observability/log';
 import { createMetrics, type GatewayMetrics } from './observability/metrics';
 import { recordStage } from './observability/record-stage';
 import { classifyStage } from './pipeline/classify-stage';
@@ -19,8 +19,8 @@ import { passThrough } from './pipeline/pass-through';
 import { composePipeline, type Pipeline } from './pipeline/stages';
 
 export interface GatewayOptions {
-  /** A logger to use instead of one built from config.logLevel (tests pass one that writes to memory). */
-  readonly logger?: Logger;
+  /** Loggers to use instead of stdout ones built from config.logLevel (tests pass ones that write to memory). */
+  readonly loggers?: Loggers;
 }
 
 export interface RunningGateway {
@@ -34,20 +34,21 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-export function buildPipeline(logger: Logger, metrics: GatewayMetrics): Pipeline {
+export function buildPipeline(requestLogger: Logger, metrics: GatewayMetrics): Pipeline {
   return composePipeline({
     before: [classifyStage, passThrough('enforce'), passThrough('sense'), passThrough('score'), passThrough('act')],
     observe: [],
-    record: [recordStage(logger, metrics)],
+    record: [recordStage(requestLogger, metrics)],
   });
 }
 
 export async function startGateway(config: GatewayConfig, opts: GatewayOptions = {}): Promise<RunningGateway> {
   if (!config.upstream) throw new PortcullisError('PC_ERR_CONFIG_REQUIRED', 'PORTCULLIS_UPSTREAM (the portal URL) is required');
-  const logger = opts.logger ?? createLogger({ level: config.logLevel, async: true });
+  const loggers = opts.loggers ?? createLoggers({ level: config.logLevel, async: true });
+  const logger = loggers.general;
   const metrics = createMetrics();
   const upstream = new Upstream(config.upstream, config.limits);
-  const pipeline = buildPipeline(logger, metrics);
+  const pipeline = buildPipeline(loggers.requests, metrics);
   const onInternalError = (err: unknown, ctx?: { id: string }): void => {
     metrics.countEdgeError('PC_ERR_INTERNAL');
     logger.error({ err, req_id: ctx?.id, code: 'PC_ERR_INTERNAL' }, 'internal error while handling a request');

@@ -69,17 +69,9 @@ export class SeedError extends Error {
   }
 }
 
-/**
- * The bundled seed. The build compiles portal-sim/*.ts to dist/portal-sim/*.js and does not copy
- * YAML, so from dist/ we look back into the source folder.
- */
+/** The bundled seed, beside this module (the build copies it into dist/). */
 export function defaultSeedFile(): string {
-  const candidates = [
-    path.resolve(__dirname, 'seed.yaml'),
-    path.resolve(__dirname, '../../portal-sim/seed.yaml'),
-    path.resolve(__dirname, '../portal-sim/seed.yaml'),
-  ];
-  return candidates.find((c) => fs.existsSync(c)) ?? candidates[0]!;
+  return path.resolve(__dirname, 'seed.yaml');
 }
 
 export function loadSeed(file: string): Seed {

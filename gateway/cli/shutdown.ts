@@ -1,4 +1,8 @@
-/** Clean shutdown on SIGINT/SIGTERM: close listeners, flush logs, then exit. A second signal forces it. */
+/**
+ * Process-level behaviour of the long-running commands: a clean shutdown on SIGINT/SIGTERM (a second
+ * signal forces it), and a last net for errors nothing else caught: they are reported, and the
+ * process keeps serving, because one bad request must never take every client's gateway down.
+ */
 export function onShutdown(close: () => Promise<void>): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
@@ -12,4 +16,9 @@ export function onShutdown(close: () => Promise<void>): void {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+export function keepServingOnStrayErrors(report: (err: unknown, origin: string) => void): void {
+  process.on('unhandledRejection', (err) => report(err, 'unhandledRejection'));
+  process.on('uncaughtException', (err, origin) => report(err, origin));
 }

@@ -49,9 +49,7 @@ export function loadSimulator(): SimulatorModule {
   return require(file) as SimulatorModule;
 }
 
-/** The bundled seed, beside the simulator's sources (YAML is not copied into dist/). */
+/** The simulator's bundled seed (the build copies it into dist/ beside the simulator). */
 export function bundledSeedFile(): string {
-  const fromDist = path.resolve(__dirname, '../../../portal-sim/seed.yaml');
-  const fromSrc = path.resolve(__dirname, '../../portal-sim/seed.yaml');
-  return require('node:fs').existsSync(fromDist) ? fromDist : fromSrc;
+  return path.resolve(__dirname, '../../portal-sim/seed.yaml');
 }

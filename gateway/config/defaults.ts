@@ -2,7 +2,7 @@
  * Every default in one place. They match ../shared/bitrix24-wire.md so that the gateway works in front
  * of a real portal with no per-portal configuration at all.
  */
-import type { EdgeLimits, GatewayConfig, PortalSettings } from './types';
+import type { EdgeLimits, GatewayConfig, PortalSettings, StoreOptions } from './types';
 
 export const DEFAULT_PORTAL_SETTINGS: PortalSettings = {
   login: {
@@ -38,6 +38,26 @@ export const DEFAULT_LIMITS: EdgeLimits = {
   upstreamConnections: 128,
 };
 
+export const DEFAULT_STORE_OPTIONS: StoreOptions = {
+  // Login-like kinds keep counting through an outage (an attack must not get a free pass while Redis
+  // is down); REST passes, since known blocks stay enforced from the local view anyway.
+  failureModes: {
+    login: 'memory_fallback',
+    otp: 'memory_fallback',
+    password_recovery: 'memory_fallback',
+    password_change: 'memory_fallback',
+    rest: 'fail_open',
+    oauth_token: 'memory_fallback',
+    websocket: 'fail_open',
+    other: 'fail_open',
+  },
+  memory: { maxCounterKeys: 100_000 },
+  journal: { fsync: 'batch', compactAfterBytes: 16 * 1024 * 1024 },
+  auditMaxPerPortal: 10_000,
+  redis: { commandTimeoutMs: 500, connectTimeoutMs: 3_000 },
+  outageMaxQueued: 100_000,
+};
+
 export const DEFAULT_CONFIG: GatewayConfig = {
   source: null,
   listen: { host: '0.0.0.0', port: 8080 },
@@ -49,6 +69,7 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   secret: null,
   logLevel: 'info',
   store: { kind: 'memory' },
+  storeOptions: DEFAULT_STORE_OPTIONS,
   ipPrefix: { v4: 24, v6: 64 },
   limits: DEFAULT_LIMITS,
   portalDefaults: DEFAULT_PORTAL_SETTINGS,

@@ -6,7 +6,7 @@
  * Every map is `additionalProperties: false`, so a typo is an error with the nearest names, not a
  * silently ignored key. Defaults shown here are read from ./defaults.ts, never restated.
  */
-import { DEFAULT_CONFIG, DEFAULT_LIMITS, DEFAULT_PORTAL_SETTINGS } from './defaults';
+import { DEFAULT_CONFIG, DEFAULT_LIMITS, DEFAULT_PORTAL_SETTINGS, DEFAULT_STORE_OPTIONS } from './defaults';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -38,6 +38,15 @@ const texts = (description: string, defaults: readonly string[]) => ({
 });
 
 const ms = (description: string, value: number) => ({ type: 'integer', minimum: 1, description, default: value });
+
+export const FAILURE_MODES = ['memory_fallback', 'fail_open', 'fail_closed'] as const;
+
+const failureMode = (kind: keyof typeof DEFAULT_STORE_OPTIONS.failureModes) => ({
+  type: 'string',
+  enum: FAILURE_MODES,
+  description: `When the store is down, \`${kind}\` requests count in memory (memory_fallback) or pass (fail_open) or are refused (fail_closed).`,
+  default: DEFAULT_STORE_OPTIONS.failureModes[kind],
+});
 
 const hostPortList = (description: string) => ({
   type: 'array',
@@ -186,6 +195,49 @@ export const CONFIG_SCHEMA = {
           },
         },
       ],
+    },
+    storeOptions: {
+      type: 'object',
+      description: 'How the store behaves, whichever `store` is chosen: failure modes, memory bounds, journal durability. See docs/state.md.',
+      additionalProperties: false,
+      properties: {
+        failureModes: {
+          type: 'object',
+          description: 'Per request kind, what counters do while Redis is unreachable. Known blocks stay enforced in every mode; writes are queued and replayed.',
+          additionalProperties: false,
+          properties: Object.fromEntries(
+            (Object.keys(DEFAULT_STORE_OPTIONS.failureModes) as (keyof typeof DEFAULT_STORE_OPTIONS.failureModes)[]).map((kind) => [kind, failureMode(kind)]),
+          ),
+        },
+        memory: {
+          type: 'object',
+          description: 'The in-memory counters (the memory store\'s, and the Redis store\'s fallback).',
+          additionalProperties: false,
+          properties: {
+            maxCounterKeys: { type: 'integer', minimum: 100, description: 'Counter keys kept (one per counter and key, e.g. per IP); least recently used are forgotten first, so an attack from a million IPs cannot grow memory without limit.', default: DEFAULT_STORE_OPTIONS.memory.maxCounterKeys },
+          },
+        },
+        journal: {
+          type: 'object',
+          description: 'The journal of durable records in stateDir (memory store, and writes queued during a Redis outage).',
+          additionalProperties: false,
+          properties: {
+            fsync: { type: 'string', enum: ['batch', 'off'], description: 'batch: a durable write is acknowledged after fsync (one fsync per tick for all writes of it; survives power loss). off: after write() (survives a process crash, not a power loss).', default: DEFAULT_STORE_OPTIONS.journal.fsync },
+            compactAfterBytes: { type: 'integer', minimum: 65536, description: 'Rewrite the journal as a snapshot of live records when it grows past this size (and past twice the live data).', default: DEFAULT_STORE_OPTIONS.journal.compactAfterBytes },
+          },
+        },
+        auditMaxPerPortal: { type: 'integer', minimum: 100, description: 'Audit events kept per portal; the oldest are dropped first.', default: DEFAULT_STORE_OPTIONS.auditMaxPerPortal },
+        redis: {
+          type: 'object',
+          description: 'Redis timeouts: past them the request is answered by the failure mode instead of waiting.',
+          additionalProperties: false,
+          properties: {
+            commandTimeoutMs: ms('A command not answered within this counts as an outage for that request.', DEFAULT_STORE_OPTIONS.redis.commandTimeoutMs),
+            connectTimeoutMs: ms('How long the gateway waits for Redis at start before it starts in fallback.', DEFAULT_STORE_OPTIONS.redis.connectTimeoutMs),
+          },
+        },
+        outageMaxQueued: { type: 'integer', minimum: 1000, description: 'Writes queued during an outage (kept in stateDir). Records are coalesced per id and never dropped; past the bound counter adds are dropped first, then the oldest audit events.', default: DEFAULT_STORE_OPTIONS.outageMaxQueued },
+      },
     },
     ipPrefix: {
       type: 'object',

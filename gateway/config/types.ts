@@ -15,6 +15,41 @@ export type StoreConfig =
   | { readonly kind: 'redis-cluster'; readonly nodes: readonly HostPort[] }
   | { readonly kind: 'redis-sentinel'; readonly sentinels: readonly HostPort[]; readonly name: string };
 
+/**
+ * What a request does when the store cannot answer its counters: count in this replica's memory and
+ * sync when the store is back, or report "store unavailable" and let the request kind's caller pass it
+ * (`fail_open`) or refuse it (`fail_closed`). Known blocks are enforced from the local view in every mode.
+ */
+export type FailureMode = 'memory_fallback' | 'fail_open' | 'fail_closed';
+
+/** The request kinds a failure mode is declared for (the classifier's kinds). */
+export type FailureModeKind = 'login' | 'otp' | 'password_recovery' | 'password_change' | 'rest' | 'oauth_token' | 'websocket' | 'other';
+
+/** How the store behaves, whichever store is chosen (`store` says which; these say how). */
+export interface StoreOptions {
+  readonly failureModes: Readonly<Record<FailureModeKind, FailureMode>>;
+  readonly memory: {
+    /** Counter keys (one per counter and bucket key) kept in memory; least recently used go first. */
+    readonly maxCounterKeys: number;
+  };
+  readonly journal: {
+    /** `batch`: fsync before a durable write is acknowledged, one fsync per tick for all writes of it. `off`: write() only. */
+    readonly fsync: 'batch' | 'off';
+    /** The journal is rewritten as a snapshot when it grows past this (and past twice its live data). */
+    readonly compactAfterBytes: number;
+  };
+  /** Audit events kept per portal; the oldest are dropped first. */
+  readonly auditMaxPerPortal: number;
+  readonly redis: {
+    /** A Redis command not answered within this counts as an outage (the request is not held up). */
+    readonly commandTimeoutMs: number;
+    /** How long the gateway waits for Redis at start before it starts in fallback. */
+    readonly connectTimeoutMs: number;
+  };
+  /** Writes queued while Redis is unreachable (persisted to stateDir); counter adds are dropped first past it. */
+  readonly outageMaxQueued: number;
+}
+
 /** How the gateway recognises the portal's answers, and how it answers in the portal's name. */
 export interface PortalSettings {
   readonly login: {
@@ -85,6 +120,7 @@ export interface GatewayConfig {
   readonly secret: string | null;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly store: StoreConfig;
+  readonly storeOptions: StoreOptions;
   /** Prefix lengths used to group addresses for counting (IPv6 /64 by default). */
   readonly ipPrefix: { readonly v4: number; readonly v6: number };
   readonly limits: EdgeLimits;

@@ -3,10 +3,10 @@
  * and never forwarded; X-Forwarded-For is appended to only when the chain came from a trusted proxy,
  * otherwise a client could plant addresses the portal would believe.
  */
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { ClientAddress } from './client-ip';
 
-const HOP_BY_HOP = new Set([
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization',
   'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect', 'http2-settings',
 ]);
@@ -27,17 +27,6 @@ export function upstreamRequestHeaders(headers: IncomingHttpHeaders, client: Cli
   out['x-forwarded-proto'] = client.proto;
   out['x-real-ip'] = client.ip;
   if (client.viaTrustedProxy && headers['x-forwarded-host'] !== undefined) out['x-forwarded-host'] = headers['x-forwarded-host'];
-  return out;
-}
-
-export function clientResponseHeaders(headers: Record<string, string | string[] | undefined>): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
-  const named = connectionNamed(headers['connection']);
-  for (const key in headers) {
-    if (HOP_BY_HOP.has(key) || (named && named.has(key))) continue;
-    const v = headers[key];
-    if (v !== undefined) out[key] = v;
-  }
   return out;
 }
 

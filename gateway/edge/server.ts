@@ -11,7 +11,7 @@
  */
 import http, { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Duplex, Readable } from 'node:stream';
+import { Readable, type Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { GatewayConfig } from '../config/types';
 import type { ErrorCode } from '../lib/errors';
@@ -69,7 +69,7 @@ export function createEdgeServer(deps: EdgeDeps): http.Server {
         ctx = newContext(req, client);
         const c = ctx;
         res.once('close', () => recordOnce(pipeline, c, deps));
-        void handle(deps, c, client, req, res).catch((err: unknown) => failInternal(deps, c, res, err));
+        handle(deps, c, client, req, res);
       } catch (err) {
         failInternal(deps, ctx, res, err);
       }
@@ -98,56 +98,81 @@ export function createEdgeServer(deps: EdgeDeps): http.Server {
   return server;
 }
 
-async function handle(deps: EdgeDeps, ctx: RequestContext, client: ClientAddress, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  let body: Buffer | Readable | null = hasBody(req) ? req : null;
-  let sniffed: Readable | undefined;
+/**
+ * One request. Synchronous from arrival to dispatch unless a stage or the form body needs waiting:
+ * the REST and static paths never touch a promise of ours.
+ */
+function handle(deps: EdgeDeps, ctx: RequestContext, client: ClientAddress, req: IncomingMessage, res: ServerResponse): void {
+  const body: Readable | null = hasBody(req) ? req : null;
   if (body && needsForm(ctx.head)) {
-    const read = await readCapped(req, deps.config.limits.formBodyMaxBytes);
-    if (read.complete) {
-      ctx.bufferedBody = read.body;
-      ctx.form = await parseFormBody(String(req.headers['content-type'] ?? ''), read.body);
-      body = read.body;
-    } else {
-      body = sniffed = sniffedBody(read.prefix, req, new FormSniffer(String(req.headers['content-type'] ?? '')));
-    }
+    readForm(deps, ctx, req)
+      .then((formBody) => runStages(deps, ctx, client, req, res, formBody))
+      .catch((err: unknown) => failInternal(deps, ctx, res, err));
+    return;
   }
+  runStages(deps, ctx, client, req, res, body);
+}
 
+/** Buffers a form body up to the cap (and parses it); a larger one streams through the sniffer. */
+async function readForm(deps: EdgeDeps, ctx: RequestContext, req: IncomingMessage): Promise<Buffer | Readable> {
+  const contentType = String(req.headers['content-type'] ?? '');
+  const read = await readCapped(req, deps.config.limits.formBodyMaxBytes);
+  if (!read.complete) return sniffedBody(read.prefix, req, new FormSniffer(contentType));
+  ctx.bufferedBody = read.body;
+  ctx.form = await parseFormBody(contentType, read.body);
+  return read.body;
+}
+
+function runStages(deps: EdgeDeps, ctx: RequestContext, client: ClientAddress, req: IncomingMessage, res: ServerResponse, body: Buffer | Readable | null): void {
   const early = runBefore(deps.pipeline.before, ctx);
-  const answer = early instanceof Promise ? await early : early;
+  if (early instanceof Promise) {
+    early
+      .then((answer) => act(deps, ctx, client, req, res, body, answer))
+      .catch((err: unknown) => failInternal(deps, ctx, res, err));
+  } else {
+    act(deps, ctx, client, req, res, body, early);
+  }
+}
+
+function act(deps: EdgeDeps, ctx: RequestContext, client: ClientAddress, req: IncomingMessage, res: ServerResponse, body: Buffer | Readable | null, answer: Answer | undefined): void {
   if (answer) {
     ctx.answer = answer;
     writeAnswer(res, answer);
-    if (body && body !== ctx.bufferedBody) req.resume(); // drain what we did not read
+    if (body === req) req.resume(); // drain what we did not read
     return;
   }
-
   const target = originForm(ctx.head.target);
   const headers = upstreamRequestHeaders(req.headers, client);
   if (target.host) headers['host'] = target.host;
-  const outcome = await deps.upstream.forward(
-    { method: req.method ?? 'GET', path: target.path, headers, body },
+  const observe = deps.pipeline.observe;
+  deps.upstream.forward(
+    { method: ctx.head.method, path: target.path, headers, body },
     res,
-    (head) => {
+    (status, headersOf) => {
+      ctx.status = status;
+      if (observe.length === 0) return false;
+      const head = { status, headers: headersOf() };
       ctx.upstream = head;
-      ctx.status = head.status;
-      const replacement = runObserve(deps.pipeline.observe, ctx, head);
+      const replacement = runObserve(observe, ctx, head);
       if (!replacement) return false;
       ctx.answer = replacement;
       writeAnswer(res, replacement);
       return true;
     },
+    (outcome) => {
+      if (outcome.ok) return;
+      const code: ErrorCode = body instanceof Readable && body !== req && body.errored instanceof LoginHiddenInBody ? 'PC_ERR_BODY_TOO_LARGE' : outcome.code;
+      ctx.errorCode = code;
+      deps.onEdgeError(code);
+      if (!res.headersSent) {
+        const a = ERROR_ANSWERS[code]!;
+        ctx.answer = a;
+        writeAnswer(res, a);
+      } else {
+        res.destroy(); // the portal failed mid-answer: the client must see a broken response, not a short one
+      }
+    },
   );
-  if (outcome.ok) return;
-  const code: ErrorCode = sniffed?.errored instanceof LoginHiddenInBody ? 'PC_ERR_BODY_TOO_LARGE' : outcome.code;
-  ctx.errorCode = code;
-  deps.onEdgeError(code);
-  if (!res.headersSent) {
-    const a = ERROR_ANSWERS[code]!;
-    ctx.answer = a;
-    writeAnswer(res, a);
-  } else {
-    res.destroy(); // the portal failed mid-answer: the client must see a broken response, not a short one
-  }
 }
 
 function clientOf(req: IncomingMessage, trusted: CidrSet): ClientAddress {

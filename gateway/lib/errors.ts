@@ -39,6 +39,14 @@ export const ERROR_CATALOG = {
   PC_ERR_BODY_TIMEOUT: 'The client did not send the body in time (answered 408).',
   PC_ERR_UPSTREAM_UNAVAILABLE: 'The portal refused or reset the connection (answered 502).',
   PC_ERR_UPSTREAM_TIMEOUT: 'The portal did not answer in time (answered 504).',
+  // State (store/)
+  PC_ERR_STORE_UNAVAILABLE: "Redis did not answer (connection lost, or storeOptions.redis.commandTimeoutMs passed); the request kind's failure mode applied.",
+  PC_ERR_STORE_JOURNAL: 'The state journal in stateDir cannot be opened, read or written (check permissions and free space).',
+  PC_ERR_STORE_JOURNAL_LINE: 'A journal line failed its checksum (a write torn by a crash, or damage); it was skipped and the rest replayed.',
+  PC_ERR_STORE_SCRIPT: 'A Lua script of the Redis store cannot be read, or Redis refused it.',
+  PC_ERR_STORE_REPLAY: 'A write queued during a Redis outage could not be replayed yet; it stays queued and is retried.',
+  PC_ERR_STORE_QUEUE_FULL: 'The outage queue reached storeOptions.outageMaxQueued: counter adds (then the oldest audit events) were dropped.',
+  PC_ERR_STORE_CLOSED: 'The store was used after close().',
   // Process
   PC_ERR_LISTEN: 'A listener could not bind its address.',
   PC_ERR_INTERNAL: 'An unexpected failure inside the gateway; the request was answered 502 and the process kept running.',

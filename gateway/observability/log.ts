@@ -26,17 +26,29 @@ export interface LoggerOptions {
   readonly async?: boolean;
 }
 
-export function createLogger(opts: LoggerOptions): Logger {
+export interface Loggers {
+  /** Lifecycle and error lines, with redaction as a second net. */
+  readonly general: Logger;
+  /**
+   * The per-request line only. No redaction pass: its fields are fixed and built from classified
+   * values (request-line.ts), never from raw headers, queries or bodies, and wildcard redaction costed
+   * 13% of the gateway's CPU in a profile of the REST path.
+   */
+  readonly requests: Logger;
+}
+
+export function createLoggers(opts: LoggerOptions): Loggers {
   const base = {
     level: opts.level,
     base: { svc: 'portcullis' },
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
   };
-  if (opts.destination) return pino(base, opts.destination);
-  const dest = pino.destination({ dest: 1, sync: !opts.async, minLength: opts.async ? 4096 : 0 });
-  return pino(base, dest);
+  const dest = opts.destination ?? pino.destination({ dest: 1, sync: !opts.async, minLength: opts.async ? 4096 : 0 });
+  return {
+    general: pino({ ...base, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, dest),
+    requests: pino(base, dest),
+  };
 }
 
 /** Flush buffered lines (before exit). */

@@ -11,6 +11,7 @@
  * - No secret reaches the store: ids that name a person or a credential are keyed hashes made by the
  *   caller (signals/keyed-hash.ts); values never hold passwords, webhook codes or tokens.
  */
+import type { RequestKind } from '../pipeline/request';
 
 /** One counter operation of a request. The caller has applied the policy's `where:` filter. */
 export interface CounterOp {
@@ -42,7 +43,7 @@ export interface StoredRecord {
 }
 
 /** Something changed that other replicas' in-process views must learn (blocks, reset flags). */
-export interface Change {
+export interface RecordChange {
   readonly collection: Collection;
   readonly portal: string;
   readonly id: string;
@@ -53,6 +54,18 @@ export interface Change {
   readonly origin: string;
   readonly atMs: number;
 }
+
+/**
+ * The feed may have missed changes (the subscriber reconnected, or an outage ended): views reload what
+ * they hold with `list()` instead of trusting the changes they saw.
+ */
+export interface ResyncChange {
+  readonly op: 'resync';
+  readonly origin: string;
+  readonly atMs: number;
+}
+
+export type Change = RecordChange | ResyncChange;
 
 export interface AuditEvent {
   readonly atMs: number;
@@ -80,10 +93,16 @@ export type StoreHealth =
   | { readonly state: 'fallback'; readonly sinceMs: number; readonly queued: number }
   | { readonly state: 'down'; readonly sinceMs: number };
 
+/** What the caller tells about a counters() call; the resilient store picks its failure mode by `kind`. */
+export interface CounterOptions {
+  /** The request kind (`login`, `rest`, …); absent: the mode of `other`. */
+  readonly kind?: RequestKind;
+}
+
 export interface Store {
   readonly kind: 'memory' | 'redis';
   /** Applies the adds and reads every op's value after them, in one round trip. */
-  counters(ops: readonly CounterOp[], nowMs: number): Promise<CounterResult>;
+  counters(ops: readonly CounterOp[], nowMs: number, options?: CounterOptions): Promise<CounterResult>;
 
   put(collection: Collection, portal: string, record: StoredRecord): Promise<void>;
   get<T extends StoredRecord>(collection: Collection, portal: string, id: string): Promise<T | undefined>;

@@ -3,11 +3,10 @@
  * that tests can read what the gateway wrote (and prove what it never wrote).
  */
 import { Writable } from 'node:stream';
-import pino from 'pino';
 import { startGateway, type RunningGateway } from '../../gateway/app';
 import { DEFAULT_CONFIG } from '../../gateway/config/defaults';
 import type { GatewayConfig } from '../../gateway/config/types';
-import { REDACT_PATHS } from '../../gateway/observability/log';
+import { createLoggers, type Loggers } from '../../gateway/observability/log';
 import { startPortalSim, type PortalSim, type PortalSimOptions } from '../../portal-sim/server';
 import { TEST_SECRET, tempDir } from './processes';
 
@@ -39,7 +38,8 @@ export function testConfig(upstream: string, patch: ConfigPatch = {}): GatewayCo
   };
 }
 
-export function captureLogger(): { logger: pino.Logger; logs: Record<string, unknown>[]; raw: string[] } {
+/** The gateway's own loggers (createLoggers), writing to memory. */
+export function captureLoggers(): { loggers: Loggers; logs: Record<string, unknown>[]; raw: string[] } {
   const logs: Record<string, unknown>[] = [];
   const raw: string[] = [];
   const sink = new Writable({
@@ -52,14 +52,13 @@ export function captureLogger(): { logger: pino.Logger; logs: Record<string, unk
       cb();
     },
   });
-  const logger = pino({ level: 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink);
-  return { logger, logs, raw };
+  return { loggers: createLoggers({ level: 'info', destination: sink }), logs, raw };
 }
 
 export async function startStack(opts: { sim?: PortalSimOptions; config?: ConfigPatch; upstream?: string } = {}): Promise<Stack> {
   const sim = await startPortalSim({ hashCostMs: 0, ...opts.sim });
-  const { logger, logs, raw } = captureLogger();
-  const gw = await startGateway(testConfig(opts.upstream ?? sim.url, opts.config), { logger });
+  const { loggers, logs, raw } = captureLoggers();
+  const gw = await startGateway(testConfig(opts.upstream ?? sim.url, opts.config), { loggers });
   return {
     sim,
     gw,

@@ -17,7 +17,7 @@
  * 1 MB password is not even hashed.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { BloomFilter } from './bloom-filter';
 
 export const COMMON_PASSWORDS_FILE = 'common-passwords.bloom';
@@ -45,19 +45,11 @@ export function commonPasswordListFrom(filter: BloomFilter): CommonPasswordList 
   };
 }
 
-/**
- * The bundled file: beside this module when run from source, or in the source tree above dist/ when
- * run compiled (tsc does not copy binary files).
- */
+/** The bundled file, beside this module (the build copies it into dist/). */
 export function bundledCommonPasswordsPath(from: string = __dirname): string {
   const beside = join(from, COMMON_PASSWORDS_FILE);
-  if (existsSync(beside)) return beside;
-  for (let dir = from; ; dir = dirname(dir)) {
-    const inSource = join(dir, 'gateway', 'signals', 'password', COMMON_PASSWORDS_FILE);
-    if (existsSync(inSource)) return inSource;
-    if (dirname(dir) === dir) break;
-  }
-  throw new Error(`${COMMON_PASSWORDS_FILE} not found near ${from}: the install is incomplete`);
+  if (!existsSync(beside)) throw new Error(`${COMMON_PASSWORDS_FILE} not found in ${from}: the install is incomplete (run npm run build)`);
+  return beside;
 }
 
 let bundled: CommonPasswordList | undefined;

@@ -1,0 +1,49 @@
+/**
+ * Counters in bounded memory: one sliding window (signals/counters/window.ts) per portal, counter and
+ * bucket key, in an LRU of at most `maxKeys` windows. An attack from a million addresses touches a
+ * million keys, but only the `maxKeys` most recently used are kept; a forgotten key reads 0, which
+ * errs towards "not seen", so the bound must be sized above the keys that matter within a window
+ * (docs/state.md). A read of a key never added creates nothing.
+ */
+import { LRUCache } from 'lru-cache';
+import { SlidingCount, SlidingDistinct } from '../signals/counters/window';
+import type { CounterOp } from './port';
+
+type Window = SlidingCount | SlidingDistinct;
+
+export interface CounterTableOptions {
+  readonly maxKeys: number;
+  readonly maxDistinct?: number;
+}
+
+export class CounterTable {
+  private readonly windows: LRUCache<string, Window>;
+  private readonly maxDistinct: number | undefined;
+
+  constructor(options: CounterTableOptions) {
+    this.windows = new LRUCache<string, Window>({ max: options.maxKeys });
+    this.maxDistinct = options.maxDistinct;
+  }
+
+  /** Applies the adds, then reads every op (in op order, so a read after an add in one call sees it). */
+  apply(ops: readonly CounterOp[], nowMs: number): number[] {
+    return ops.map((op) => {
+      const id = `${op.portal}\u0000${op.counter}\u0000${op.type}\u0000${op.windowMs}\u0000${op.key}`;
+      let window = this.windows.get(id);
+      if (op.add !== undefined) {
+        if (!window) {
+          window = op.type === 'count' ? new SlidingCount({ windowMs: op.windowMs }) : new SlidingDistinct({ windowMs: op.windowMs, ...(this.maxDistinct ? { maxDistinct: this.maxDistinct } : {}) });
+          this.windows.set(id, window);
+        }
+        if (window instanceof SlidingDistinct) {
+          if (typeof op.add === 'string') window.add(nowMs, op.add);
+        } else window.add(nowMs);
+      }
+      return window ? window.count(nowMs) : 0;
+    });
+  }
+
+  get size(): number {
+    return this.windows.size;
+  }
+}

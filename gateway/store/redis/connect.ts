@@ -1,0 +1,69 @@
+/**
+ * ioredis clients for the three Redis shapes of StoreConfig. Common to all: no offline queue (a
+ * command while disconnected fails at once, so a request is answered by its failure mode instead of
+ * waiting), a command timeout, and reconnection forever with a short capped backoff.
+ */
+import { once } from 'node:events';
+import Redis, { Cluster, type RedisOptions } from 'ioredis';
+import type { StoreConfig } from '../../config/types';
+
+export type RedisClient = Redis | Cluster;
+
+export interface ConnectOptions {
+  readonly commandTimeoutMs: number;
+}
+
+const retryStrategy = (times: number): number => Math.min(50 * times, 1000);
+
+export function createRedisClient(config: Exclude<StoreConfig, { kind: 'memory' }>, options: ConnectOptions): RedisClient {
+  const common: RedisOptions = {
+    enableOfflineQueue: false,
+    commandTimeout: options.commandTimeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy,
+  };
+  switch (config.kind) {
+    case 'redis':
+      return new Redis(config.url, common);
+    case 'redis-sentinel':
+      return new Redis({
+        ...common,
+        sentinels: config.sentinels.map((s) => ({ host: s.host, port: s.port })),
+        name: config.name,
+        sentinelRetryStrategy: retryStrategy,
+      });
+    case 'redis-cluster':
+      return new Cluster(
+        config.nodes.map((n) => ({ host: n.host, port: n.port })),
+        {
+          enableOfflineQueue: false,
+          clusterRetryStrategy: retryStrategy,
+          redisOptions: { commandTimeout: options.commandTimeoutMs, maxRetriesPerRequest: 0 },
+          slotsRefreshTimeout: 2000,
+        },
+      );
+  }
+}
+
+/** A dedicated connection for SUBSCRIBE (a subscribed connection can run nothing else). */
+export function createSubscriber(client: RedisClient): RedisClient {
+  if (client instanceof Cluster) {
+    return client.duplicate([], { enableOfflineQueue: true, redisOptions: { commandTimeout: undefined } } as never);
+  }
+  return client.duplicate({ enableOfflineQueue: true, commandTimeout: undefined as unknown as number });
+}
+
+/** Resolves true when the client is ready within `timeoutMs`, false otherwise (it keeps trying). */
+export async function waitReady(client: RedisClient, timeoutMs: number): Promise<boolean> {
+  if (client.status === 'ready') return true;
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), timeoutMs);
+  try {
+    await once(client, 'ready', { signal: ac.signal });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,298 @@
+/**
+ * The Redis store (ioredis): single node, Sentinel or Cluster, shared by every replica. Key layout in
+ * ./keys.ts; counters in ./counters.lua.
+ *
+ * Failures: while the client is not connected, or when a command times out, counters() answers
+ * `{ ok: false }` at once and record operations throw PortcullisError PC_ERR_STORE_UNAVAILABLE. The
+ * resilient store (../resilient.ts) turns those into the declared failure modes; used bare, this store
+ * reports `down` in health().
+ *
+ * Changes: a write delivers its change to this instance's subscribers at once, then PUBLISHes it with
+ * this instance's id; the echo of our own message is dropped (it was delivered already), other
+ * replicas' messages are delivered. After the subscriber connection comes back, a `resync` change tells
+ * views to reload, since messages published meanwhile are lost (Redis pub/sub keeps nothing).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../../lib/clock';
+import { PortcullisError } from '../../lib/errors';
+import { DEFAULT_MAX_DISTINCT, bucketMsOf } from '../../signals/counters/window';
+import { newestFirst, matchesAudit } from '../audit-log';
+import { ChangeFeed } from '../change-feed';
+import { silentLogger, type StoreLogger } from '../logger';
+import type { AuditEvent, AuditQuery, Change, Collection, CounterOp, CounterResult, RecordChange, Store, StoredRecord, StoreHealth } from '../port';
+import { isLive } from '../record-table';
+import { createRedisClient, createSubscriber, waitReady, type RedisClient } from './connect';
+import { auditKey, CHANGES_CHANNEL, counterKey, PORTALS_KEY, recordsKey } from './keys';
+import { readLua } from './scripts';
+import type { StoreConfig } from '../../config/types';
+
+export type RedisStoreConfig = Exclude<StoreConfig, { kind: 'memory' }>;
+
+export interface RedisStoreOptions {
+  readonly clock: Clock;
+  readonly origin: string;
+  readonly commandTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly auditMaxPerPortal: number;
+  readonly logger?: StoreLogger;
+}
+
+/** What travels on the change channel: the change, and which store instance sent it (echo filter). */
+interface Envelope {
+  readonly from: string;
+  readonly change: RecordChange;
+}
+
+interface ScriptClient {
+  pcCounters(numKeys: number, ...args: (string | number)[]): Promise<number[]>;
+}
+
+/** Queries read the audit zset in pages of this many events until `limit` matches are found. */
+const AUDIT_PAGE = 500;
+
+export class RedisStore implements Store {
+  readonly kind = 'redis' as const;
+  /** This instance, for dropping our own echo (two stores of one process have one origin). */
+  private readonly instanceId = randomUUID();
+  private readonly feed: ChangeFeed;
+  private readonly logger: StoreLogger;
+  private readonly knownPortals = new Set<string>();
+  private downSinceMs: number | null = null;
+  private subscriberReadyCount = 0;
+  private subscribed: Promise<unknown> | null = null;
+  private closed = false;
+
+  private constructor(
+    readonly client: RedisClient,
+    private readonly subscriber: RedisClient,
+    private readonly options: RedisStoreOptions,
+  ) {
+    this.logger = options.logger ?? silentLogger;
+    this.feed = new ChangeFeed(this.logger);
+  }
+
+  /** Connects (waiting up to connectTimeoutMs; past it the store starts `down` and keeps trying). */
+  static async open(config: RedisStoreConfig, options: RedisStoreOptions): Promise<RedisStore> {
+    const client = createRedisClient(config, { commandTimeoutMs: options.commandTimeoutMs });
+    client.defineCommand('pcCounters', { lua: readLua('counters.lua') });
+    const subscriber = createSubscriber(client);
+    const store = new RedisStore(client, subscriber, options);
+    store.watch();
+    const ready = await waitReady(client, options.connectTimeoutMs);
+    if (!ready) {
+      store.downSinceMs ??= options.clock.now();
+      store.logger.warn({ code: 'PC_ERR_STORE_UNAVAILABLE', kind: config.kind }, 'store: Redis not reachable at start; retrying in the background');
+    }
+    // Subscribed before open() resolves, so no change published after it is missed.
+    if (ready && (await waitReady(subscriber, options.connectTimeoutMs))) await store.subscribed?.catch(() => undefined);
+    return store;
+  }
+
+  /** True while commands can be sent. */
+  isReady(): boolean {
+    return this.client.status === 'ready';
+  }
+
+  async counters(ops: readonly CounterOp[], nowMs: number): Promise<CounterResult> {
+    if (ops.length === 0) return { ok: true, values: [] };
+    if (!this.isReady()) return { ok: false, reason: 'store_unavailable' };
+    try {
+      // A request's ops are one portal: one script call. Ops of several portals (a replay of queued
+      // adds) are one call per portal slot, sent together.
+      const byPortal = new Map<string, number[]>();
+      ops.forEach((op, i) => {
+        const list = byPortal.get(op.portal);
+        if (list) list.push(i);
+        else byPortal.set(op.portal, [i]);
+      });
+      const values = new Array<number>(ops.length).fill(0);
+      await Promise.all(
+        [...byPortal.values()].map(async (indexes) => {
+          const result = await this.runCounters(indexes.map((i) => ops[i]!), nowMs);
+          indexes.forEach((opIndex, k) => (values[opIndex] = Number(result[k] ?? 0)));
+        }),
+      );
+      return { ok: true, values };
+    } catch (err) {
+      this.noteFailure(err, 'counters');
+      return { ok: false, reason: 'store_unavailable' };
+    }
+  }
+
+  /** One EVALSHA for ops of one portal. */
+  private runCounters(ops: readonly CounterOp[], nowMs: number): Promise<number[]> {
+    const keys = ops.map(counterKey);
+    const args: (string | number)[] = [nowMs, DEFAULT_MAX_DISTINCT];
+    for (const op of ops) {
+      const add = op.type === 'count' ? op.add !== undefined : typeof op.add === 'string';
+      args.push(op.type === 'count' ? 'c' : 'd', op.windowMs, bucketMsOf({ windowMs: op.windowMs }), add ? '1' : '0', typeof op.add === 'string' ? op.add : '');
+    }
+    return (this.client as unknown as ScriptClient).pcCounters(keys.length, ...keys, ...args);
+  }
+
+  async put(collection: Collection, portal: string, record: StoredRecord): Promise<void> {
+    await this.command('put', async () => {
+      await this.client.hset(recordsKey(collection, portal), record.id, JSON.stringify(record));
+      await this.rememberPortal(portal);
+    });
+    await this.publish({ collection, portal, id: record.id, op: 'put', value: record, origin: this.options.origin, atMs: this.options.clock.now() });
+  }
+
+  async get<T extends StoredRecord>(collection: Collection, portal: string, id: string): Promise<T | undefined> {
+    const json = await this.command('get', () => this.client.hget(recordsKey(collection, portal), id));
+    if (json === null) return undefined;
+    const record = JSON.parse(json) as T;
+    if (isLive(record, this.options.clock.now())) return record;
+    // Expired: sweep it now; other replicas reading it also drop it, whoever is first.
+    await this.command('sweep', () => this.client.hdel(recordsKey(collection, portal), id));
+    return undefined;
+  }
+
+  async delete(collection: Collection, portal: string, id: string): Promise<void> {
+    await this.command('delete', () => this.client.hdel(recordsKey(collection, portal), id));
+    await this.publish({ collection, portal, id, op: 'delete', origin: this.options.origin, atMs: this.options.clock.now() });
+  }
+
+  async list<T extends StoredRecord>(collection: Collection, portal: string | '*'): Promise<T[]> {
+    const portals = portal === '*' ? await this.portals() : [portal];
+    const nowMs = this.options.clock.now();
+    const hashes = await this.command('list', () => Promise.all(portals.map((p) => this.client.hgetall(recordsKey(collection, p)))));
+    const out: T[] = [];
+    const sweeps: Promise<unknown>[] = [];
+    hashes.forEach((hash, i) => {
+      const expired: string[] = [];
+      for (const [id, json] of Object.entries(hash)) {
+        const record = JSON.parse(json) as T;
+        if (isLive(record, nowMs)) out.push(record);
+        else expired.push(id);
+      }
+      if (expired.length > 0) sweeps.push(this.client.hdel(recordsKey(collection, portals[i]!), ...expired));
+    });
+    await this.command('sweep', () => Promise.all(sweeps));
+    return out;
+  }
+
+  async appendAudit(event: AuditEvent): Promise<void> {
+    await this.appendAuditWithId(event, randomUUID());
+  }
+
+  /**
+   * The id makes the member unique (two identical events are two events) and a replay idempotent:
+   * the outage queue gives an event its id once, and a second replay of it writes the same member.
+   */
+  async appendAuditWithId(event: AuditEvent, id: string): Promise<void> {
+    const key = auditKey(event.portal);
+    await this.command('audit', async () => {
+      // One slot, one MULTI: add, then trim to the newest auditMaxPerPortal.
+      await this.client.multi().zadd(key, event.atMs, JSON.stringify({ id, ...event })).zremrangebyrank(key, 0, -(this.options.auditMaxPerPortal + 1)).exec();
+      await this.rememberPortal(event.portal);
+    });
+  }
+
+  async queryAudit(query: AuditQuery): Promise<AuditEvent[]> {
+    const portals = query.portal !== undefined ? [query.portal] : await this.portals();
+    const perPortal = await this.command('queryAudit', () => Promise.all(portals.map((p) => this.queryPortalAudit(p, query))));
+    return newestFirst(perPortal.flat(), query.limit);
+  }
+
+  private async queryPortalAudit(portal: string, query: AuditQuery): Promise<AuditEvent[]> {
+    const max = query.beforeMs !== undefined ? `(${query.beforeMs}` : '+inf';
+    const found: AuditEvent[] = [];
+    for (let offset = 0; found.length < query.limit; offset += AUDIT_PAGE) {
+      const page = await this.client.zrevrangebyscore(auditKey(portal), max, '-inf', 'LIMIT', offset, AUDIT_PAGE);
+      for (const member of page) {
+        const { id: _id, ...event } = JSON.parse(member) as AuditEvent & { id: string };
+        if (matchesAudit(event, query)) found.push(event);
+        if (found.length >= query.limit) break;
+      }
+      if (page.length < AUDIT_PAGE) break;
+    }
+    return found;
+  }
+
+  subscribe(listener: (change: Change) => void): () => void {
+    return this.feed.subscribe(listener);
+  }
+
+  health(): StoreHealth {
+    if (this.isReady()) return { state: 'ok' };
+    return { state: 'down', sinceMs: this.downSinceMs ?? this.options.clock.now() };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.subscriber.disconnect();
+    this.client.disconnect();
+  }
+
+  /** Every portal with records or audit events. */
+  async portals(): Promise<string[]> {
+    return this.command('portals', () => this.client.smembers(PORTALS_KEY));
+  }
+
+  /** The portal set feeds list('*'); each process adds a portal once (writes are rare, but not free). */
+  private async rememberPortal(portal: string): Promise<void> {
+    if (this.knownPortals.has(portal)) return;
+    await this.client.sadd(PORTALS_KEY, portal);
+    if (this.knownPortals.size < 10_000) this.knownPortals.add(portal);
+  }
+
+  private async publish(change: RecordChange): Promise<void> {
+    this.feed.emit(change);
+    const envelope: Envelope = { from: this.instanceId, change };
+    await this.command('publish', () => this.client.publish(CHANGES_CHANNEL, JSON.stringify(envelope)));
+  }
+
+  /** Runs a Redis call; any failure becomes PC_ERR_STORE_UNAVAILABLE (infrastructure, not a decision). */
+  private async command<T>(what: string, run: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new PortcullisError('PC_ERR_STORE_CLOSED', 'the Redis store is closed');
+    if (!this.isReady()) throw new PortcullisError('PC_ERR_STORE_UNAVAILABLE', `Redis is not connected (${what})`, { what });
+    try {
+      return await run();
+    } catch (err) {
+      this.noteFailure(err, what);
+      throw new PortcullisError('PC_ERR_STORE_UNAVAILABLE', `Redis failed (${what}): ${(err as Error).message}`, { what });
+    }
+  }
+
+  private noteFailure(err: unknown, what: string): void {
+    this.logger.warn({ code: 'PC_ERR_STORE_UNAVAILABLE', what, err: (err as Error)?.message }, 'store: Redis call failed');
+  }
+
+  private watch(): void {
+    const markDown = (): void => {
+      this.downSinceMs ??= this.options.clock.now();
+    };
+    this.client.on('error', (err: Error) => this.logger.warn({ code: 'PC_ERR_STORE_UNAVAILABLE', err: err.message }, 'store: Redis connection error'));
+    this.client.on('close', markDown);
+    this.client.on('end', markDown);
+    this.client.on('ready', () => {
+      this.downSinceMs = null;
+    });
+
+    this.subscriber.on('error', () => undefined); // reported by the main client; reconnects by itself
+    this.subscriber.on('ready', () => {
+      this.subscriberReadyCount++;
+      // ioredis resubscribes by itself after a reconnect; the first 'ready' is the first connect.
+      if (this.subscriberReadyCount === 1) {
+        this.subscribed = (this.subscriber.subscribe(CHANGES_CHANNEL) as Promise<unknown>).catch((err: Error) =>
+          this.logger.warn({ code: 'PC_ERR_STORE_UNAVAILABLE', err: err.message }, 'store: cannot subscribe to the change feed'),
+        );
+      } else {
+        this.feed.emit({ op: 'resync', origin: this.options.origin, atMs: this.options.clock.now() });
+      }
+    });
+    this.subscriber.on('message', (channel: string, message: string) => {
+      if (channel !== CHANGES_CHANNEL) return;
+      let envelope: Envelope;
+      try {
+        envelope = JSON.parse(message) as Envelope;
+      } catch {
+        return;
+      }
+      if (envelope.from === this.instanceId) return;
+      this.feed.emit(envelope.change);
+    });
+  }
+}
