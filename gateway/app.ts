@@ -1,26 +1,38 @@
 /**
- * The composition root: the one place where adapters (listeners, the upstream pool, the logger, the
- * metrics registry, and later the store) are built and wired into the pure pipeline. Nothing else
- * constructs an adapter.
+ * The composition root: the one place where adapters (listeners, the upstream pool, the store, the
+ * loggers, the metrics registry, the policy reloader) are built and wired into the pipeline. Nothing
+ * else constructs an adapter.
+ *
+ * Start order: policies (a broken set refuses to start: nothing to serve), store, pipeline, then the
+ * listeners. Stop order: listeners first (no new requests), then the store (flushes its journal).
  */
-import type { GatewayConfig, HostPort } from './config/types';
+import { hostname } from 'node:os';
+import type { GatewayConfig, HostPort, PortalSettings } from './config/types';
 import { createAdminServer } from './admin/server';
 import { Upstream } from './edge/forward';
 import { createEdgeServer } from './edge/server';
 import { createWebSocketRelay } from './edge/websocket';
-import { PortcullisError, type ErrorCode } from './lib/errors';
+import { systemClock, type Clock } from './lib/clock';
+import { FileProblems, PortcullisError, formatProblem, type ErrorCode } from './lib/errors';
 import { CidrSet } from './lib/ip';
 import { closeServer, listen, urlOf } from './lib/listen';
 import { createLoggers, flushLogger, type Logger, type Loggers } from './observability/log';
 import { createMetrics, type GatewayMetrics } from './observability/metrics';
 import { recordStage } from './observability/record-stage';
 import { classifyStage } from './pipeline/classify-stage';
+import { observeStage } from './pipeline/outcome/observe-stage';
 import { passThrough } from './pipeline/pass-through';
+import { scoreStage } from './pipeline/score-stage';
+import { senseStage } from './pipeline/sense/sense-stage';
 import { composePipeline, type Pipeline } from './pipeline/stages';
+import { PolicyReloader, type ReloadResult, type ReloadTrigger } from './policy/reloader';
+import { createStore, type Store } from './store';
 
 export interface GatewayOptions {
   /** Loggers to use instead of stdout ones built from config.logLevel (tests pass ones that write to memory). */
   readonly loggers?: Loggers;
+  /** Time for windows, TTLs and timestamps (tests move a ManualClock instead of sleeping). */
+  readonly clock?: Clock;
 }
 
 export interface RunningGateway {
@@ -31,24 +43,58 @@ export interface RunningGateway {
   readonly config: GatewayConfig;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
+  readonly store: Store;
+  readonly policies: PolicyReloader;
+  /** SIGHUP, a file change and the admin API all end here. */
+  reloadPolicies(trigger: ReloadTrigger): ReloadResult;
   close(): Promise<void>;
-}
-
-export function buildPipeline(requestLogger: Logger, metrics: GatewayMetrics): Pipeline {
-  return composePipeline({
-    before: [classifyStage, passThrough('enforce'), passThrough('sense'), passThrough('score'), passThrough('act')],
-    observe: [],
-    record: [recordStage(requestLogger, metrics)],
-  });
 }
 
 export async function startGateway(config: GatewayConfig, opts: GatewayOptions = {}): Promise<RunningGateway> {
   if (!config.upstream) throw new PortcullisError('PC_ERR_CONFIG_REQUIRED', 'PORTCULLIS_UPSTREAM (the portal URL) is required');
+  if (!config.secret) throw new PortcullisError('PC_ERR_CONFIG_SECRET', 'PORTCULLIS_SECRET is required (keyed hashes and device cookies)');
+  const secret = config.secret;
+  const clock = opts.clock ?? systemClock;
   const loggers = opts.loggers ?? createLoggers({ level: config.logLevel, async: true });
   const logger = loggers.general;
   const metrics = createMetrics();
+
+  const policies = PolicyReloader.start({
+    dir: config.policiesDir,
+    clock,
+    onReload: (r) => {
+      metrics.countReload(r.ok, r.trigger, r.durationMs / 1000);
+      if (r.ok) logger.info({ trigger: r.trigger, version: r.version, duration_ms: r.durationMs }, 'policies loaded');
+      else logger.error({ trigger: r.trigger, version: r.version, problems: r.problems.map(formatProblem) }, 'policy reload failed; the last good set keeps serving');
+    },
+  });
+  if (!(policies instanceof PolicyReloader)) throw new FileProblems(policies.problems);
+  policies.watch();
+
+  const store = await createStore(config, {
+    clock,
+    origin: `${hostname()}:${process.pid}`,
+    logger: { warn: (o, m) => logger.warn(o, m), info: (o, m) => logger.info(o, m) },
+  });
+
+  const settingsFor = (portal: string): PortalSettings => config.portals[portal] ?? config.portalDefaults;
+  const onBackgroundError = (err: unknown, what: string): void => {
+    metrics.countEdgeError('PC_ERR_INTERNAL');
+    logger.warn({ err, what }, 'a background write failed');
+  };
+  const pipeline: Pipeline = composePipeline({
+    before: [
+      classifyStage,
+      passThrough('enforce'),
+      senseStage({ store, policies: () => policies.current(), secret, clock, ipPrefix: config.ipPrefix }),
+      scoreStage({ globalShadow: false }),
+      passThrough('act'),
+    ],
+    observe: [observeStage({ store, clock, secret, settingsFor, globalShadow: false, onBackgroundError })],
+    record: [recordStage(loggers.requests, metrics)],
+  });
+
   const upstream = new Upstream(config.upstream, config.limits);
-  const pipeline = buildPipeline(loggers.requests, metrics);
   const onInternalError = (err: unknown, ctx?: { id: string }): void => {
     metrics.countEdgeError('PC_ERR_INTERNAL');
     logger.error({ err, req_id: ctx?.id, code: 'PC_ERR_INTERNAL' }, 'internal error while handling a request');
@@ -70,10 +116,14 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
       logger.info({ ip: client.ip, portal: classified.portal, path: classified.path, kind: classified.kind, why: classified.reason, answer: relayed ? 'upgraded' : 'upgrade_refused' }, 'upgrade');
     },
   });
+  const reloadPolicies = (trigger: ReloadTrigger): ReloadResult => policies.reload(trigger);
   const admin = createAdminServer({
     token: config.admin.token,
     registry: metrics.registry,
-    readiness: { notReadyBecause: () => null },
+    readiness: {
+      notReadyBecause: () => (store.health().state === 'down' ? 'the store is unreachable and no fallback is declared' : null),
+    },
+    policies: { current: () => policies.current(), last: () => policies.lastResult(), reload: () => reloadPolicies('admin_api') },
     onError: (err) => logger.error({ err }, 'admin API error'),
   });
 
@@ -83,9 +133,10 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
     adminAt = await listen(admin, config.admin.listen, 'the admin API');
   } catch (err) {
     await closeServer(edge);
+    await store.close();
     throw err;
   }
-  logger.info({ listen: urlOf(edgeAt), admin: urlOf(adminAt), upstream: upstream.origin }, 'gateway listening');
+  logger.info({ listen: urlOf(edgeAt), admin: urlOf(adminAt), upstream: upstream.origin, store: store.kind, policies: policies.current().version }, 'gateway listening');
 
   let closed = false;
   return {
@@ -96,12 +147,17 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
     config,
     logger,
     metrics,
+    store,
+    policies,
+    reloadPolicies,
     async close() {
       if (closed) return;
       closed = true;
+      policies.unwatch();
       websockets.close();
       await Promise.all([closeServer(edge), closeServer(admin)]);
       await upstream.close();
+      await store.close();
       flushLogger(logger);
     },
   };

@@ -5,6 +5,9 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
+import { formatProblem } from '../lib/errors';
+import type { CompiledPolicySet } from '../policy/compiled';
+import type { ReloadResult } from '../policy/reloader';
 import { bearerMatches } from './bearer';
 
 export interface Readiness {
@@ -12,10 +15,18 @@ export interface Readiness {
   notReadyBecause(): string | null;
 }
 
+/** The live policy set, as the admin API shows and reloads it. */
+export interface PolicyControl {
+  current(): CompiledPolicySet;
+  last(): ReloadResult;
+  reload(): ReloadResult;
+}
+
 export interface AdminDeps {
   readonly token: string | null;
   readonly registry: Registry;
   readonly readiness: Readiness;
+  readonly policies: PolicyControl;
   readonly onError: (err: unknown) => void;
 }
 
@@ -45,7 +56,40 @@ async function route(deps: AdminDeps, req: IncomingMessage, res: ServerResponse)
     res.end(text);
     return;
   }
+  if (req.method === 'GET' && path === '/v1/policies') return json(res, 200, describePolicies(deps.policies));
+  if (req.method === 'POST' && path === '/v1/policies/reload') {
+    const r = deps.policies.reload();
+    return json(res, r.ok ? 200 : 422, { ...describeReload(r), ...(r.ok ? {} : { error: 'policy_load_failed' }) });
+  }
   json(res, 404, { error: 'not_found', message: `no route ${req.method} ${path}` });
+}
+
+function describeReload(r: ReloadResult): object {
+  return {
+    ok: r.ok,
+    trigger: r.trigger,
+    at: new Date(r.atMs).toISOString(),
+    duration_ms: Math.round(r.durationMs * 10) / 10,
+    version: r.version,
+    errors: r.problems.map((p) => ({ code: p.code, file: p.file, line: p.line, col: p.col, key: p.keyPath, problem: p.problem, message: formatProblem(p) })),
+  };
+}
+
+function describePolicies(p: PolicyControl): object {
+  const set = p.current();
+  return {
+    version: set.version,
+    files: set.files,
+    policies: set.policies.map((pol) => ({
+      name: pol.name,
+      file: pol.file,
+      on: [...pol.on],
+      mode: pol.mode,
+      rules: pol.rules.map((r) => ({ id: r.id, phase: r.phase, score: r.score, shadow: r.shadow, when: r.when })),
+      actions: pol.actions.map((a) => ({ at: a.at, do: a.do, also: a.also, ...(a.durationMs !== undefined ? { duration_ms: a.durationMs } : {}) })),
+    })),
+    last_reload: describeReload(p.last()),
+  };
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

@@ -22,3 +22,8 @@ export function keepServingOnStrayErrors(report: (err: unknown, origin: string) 
   process.on('unhandledRejection', (err) => report(err, 'unhandledRejection'));
   process.on('uncaughtException', (err, origin) => report(err, origin));
 }
+
+/** SIGHUP reloads the policy set (the conventional signal for "read your configuration again"). */
+export function onReloadSignal(reload: () => void): void {
+  process.on('SIGHUP', reload);
+}

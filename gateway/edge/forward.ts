@@ -23,15 +23,30 @@ export interface ForwardRequest {
   readonly body: Readable | Buffer | null;
 }
 
+/** The portal's whole answer, held back from the client (buffer mode), headers end-to-end only. */
+export interface BufferedAnswer {
+  readonly status: number;
+  /** Flat [name, value, …] as the portal sent them, hop-by-hop headers removed. */
+  readonly rawHeaders: readonly string[];
+  readonly body: Buffer;
+}
+
 export type ForwardOutcome =
-  | { readonly ok: true; readonly status: number; readonly replaced: boolean }
+  | { readonly ok: true; readonly status: number; readonly replaced: boolean; readonly buffered?: BufferedAnswer }
   | { readonly ok: false; readonly code: ErrorCode; readonly headersSent: boolean };
 
 /**
- * Called with the portal's answer head. Return true when the hook answered the client itself (the
- * portal's body is then discarded). `headers` is built on demand only.
+ * What to do with the portal's answer, decided on its head:
+ * - `stream`: pump it to the client as it comes (the default; REST and everything else);
+ * - `replace`: the hook answered the client itself; the portal's body is drained and discarded;
+ * - `buffer`: hold the whole answer back (up to `maxBytes`) and hand it to `done`, which writes the
+ *   client's answer (logins: the outcome is read from the body before the client sees anything).
+ *   An answer over `maxBytes` falls back to streaming, and `done` gets no `buffered`.
  */
-export type OnUpstreamHead = (status: number, headers: () => UpstreamHead['headers']) => boolean;
+export type HeadDecision = 'stream' | 'replace' | { readonly bufferUpTo: number };
+
+/** Called with the portal's answer head; `headers` is built on demand only. */
+export type OnUpstreamHead = (status: number, headers: () => UpstreamHead['headers']) => HeadDecision;
 
 export class Upstream {
   readonly origin: string;
@@ -69,6 +84,8 @@ class ResponsePump implements Dispatcher.DispatchHandler {
   private replaced = false;
   private finished = false;
   private resume: (() => void) | undefined;
+  /** Buffer mode: the held answer, until complete or over the cap. */
+  private held: { rawHeaders: string[]; chunks: Buffer[]; size: number; cap: number } | undefined;
 
   constructor(
     private readonly res: ServerResponse,
@@ -89,17 +106,32 @@ class ResponsePump implements Dispatcher.DispatchHandler {
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (statusCode < 200) return true; // 1xx: Node answers 100-continue to the client itself
     this.status = statusCode;
-    if (this.onHead(statusCode, () => headersObject(rawHeaders))) {
+    this.resume = resume;
+    const decision = this.onHead(statusCode, () => headersObject(rawHeaders));
+    if (decision === 'replace') {
       this.replaced = true;
       return true;
     }
-    this.resume = resume;
+    if (decision !== 'stream') {
+      this.held = { rawHeaders: endToEndRaw(rawHeaders), chunks: [], size: 0, cap: decision.bufferUpTo };
+      return true;
+    }
     this.res.writeHead(statusCode, endToEndRaw(rawHeaders));
     return true;
   }
 
   onData(chunk: Buffer): boolean {
     if (this.replaced) return true;
+    const held = this.held;
+    if (held) {
+      held.chunks.push(chunk);
+      held.size += chunk.length;
+      if (held.size <= held.cap) return true;
+      // Too big to hold: give up buffering, send what we have and stream the rest.
+      this.held = undefined;
+      this.res.writeHead(this.status, held.rawHeaders);
+      for (const c of held.chunks.slice(0, -1)) this.res.write(c);
+    }
     if (this.res.write(chunk)) return true;
     this.res.once('drain', this.resume!);
     return false;
@@ -107,6 +139,12 @@ class ResponsePump implements Dispatcher.DispatchHandler {
 
   onComplete(): void {
     this.finish();
+    const held = this.held;
+    if (held) {
+      const body = held.chunks.length === 1 ? held.chunks[0]! : Buffer.concat(held.chunks, held.size);
+      this.done({ ok: true, status: this.status, replaced: false, buffered: { status: this.status, rawHeaders: held.rawHeaders, body } });
+      return;
+    }
     if (!this.replaced) this.res.end();
     this.done({ ok: true, status: this.status, replaced: this.replaced });
   }

@@ -19,12 +19,12 @@ import type { CidrSet } from '../lib/ip';
 import { plainAnswer, type Answer } from '../pipeline/answer';
 import type { RequestContext } from '../pipeline/context';
 import type { Classified, RequestHead } from '../pipeline/request';
-import { runBefore, runObserve, type Pipeline } from '../pipeline/stages';
+import { observeAnswer, observeHead, runBefore, type Pipeline } from '../pipeline/stages';
 import { FormSniffer, classify, needsForm, parseFormBody } from '../pipeline/classify';
 import { readCapped, sniffedBody, LoginHiddenInBody } from './body';
 import { resolveClientAddress, type ClientAddress } from './client-ip';
 import { upstreamRequestHeaders } from './forward-headers';
-import type { Upstream } from './forward';
+import type { BufferedAnswer, Upstream } from './forward';
 import type { WebSocketRelay } from './websocket';
 
 export interface EdgeDeps {
@@ -150,17 +150,23 @@ function act(deps: EdgeDeps, ctx: RequestContext, client: ClientAddress, req: In
     res,
     (status, headersOf) => {
       ctx.status = status;
-      if (observe.length === 0) return false;
+      if (observe.length === 0) return 'stream';
       const head = { status, headers: headersOf() };
       ctx.upstream = head;
-      const replacement = runObserve(observe, ctx, head);
-      if (!replacement) return false;
-      ctx.answer = replacement;
-      writeAnswer(res, replacement);
-      return true;
+      const verdict = observeHead(observe, ctx, head);
+      if (!verdict) return 'stream';
+      if ('replace' in verdict) {
+        ctx.answer = verdict.replace;
+        writeAnswer(res, verdict.replace);
+        return 'replace';
+      }
+      return verdict;
     },
     (outcome) => {
-      if (outcome.ok) return;
+      if (outcome.ok) {
+        if (outcome.buffered) answerBuffered(deps, ctx, res, outcome.buffered);
+        return;
+      }
       const code: ErrorCode = body instanceof Readable && body !== req && body.errored instanceof LoginHiddenInBody ? 'PC_ERR_BODY_TOO_LARGE' : outcome.code;
       ctx.errorCode = code;
       deps.onEdgeError(code);
@@ -173,6 +179,22 @@ function act(deps: EdgeDeps, ctx: RequestContext, client: ClientAddress, req: In
       }
     },
   );
+}
+
+/** The portal's held answer, after the observe stages read it: theirs if they replace it, else the portal's. */
+function answerBuffered(deps: EdgeDeps, ctx: RequestContext, res: ServerResponse, portal: BufferedAnswer): void {
+  observeAnswer(deps.pipeline.observe, ctx, portal)
+    .then((replacement) => {
+      if (replacement) {
+        ctx.answer = replacement;
+        writeAnswer(res, replacement);
+        return;
+      }
+      if (res.headersSent) return;
+      res.writeHead(portal.status, ctx.extraHeaders ? [...portal.rawHeaders, ...ctx.extraHeaders] : (portal.rawHeaders as string[]));
+      res.end(portal.body);
+    })
+    .catch((err: unknown) => failInternal(deps, ctx, res, err));
 }
 
 function clientOf(req: IncomingMessage, trusted: CidrSet): ClientAddress {
@@ -205,6 +227,8 @@ function newContext(req: IncomingMessage, client: ClientAddress): RequestContext
     upstream: undefined,
     status: 0,
     errorCode: undefined,
+    extraHeaders: undefined,
+    state: undefined,
   };
 }
 

@@ -9,6 +9,9 @@ export interface GatewayMetrics {
   readonly registry: Registry;
   countRequest(kind: string, status: number, answer: string, seconds: number): void;
   countEdgeError(code: string): void;
+  countReload(ok: boolean, trigger: string, seconds: number): void;
+  /** One scored phase: the enforced action (or none), and each matched rule, shadow ones as would-haves. */
+  countVerdict(phase: string, action: string, rules: readonly { rule: string; shadow: boolean }[]): void;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): GatewayMetrics {
@@ -33,6 +36,30 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): GatewayM
     labelNames: ['code'] as const,
     registers: [registry],
   });
+  const reloads = new Counter({
+    name: 'portcullis_policy_reloads_total',
+    help: 'Policy reloads by result (ok or failed: the last good set kept serving) and trigger.',
+    labelNames: ['result', 'trigger'] as const,
+    registers: [registry],
+  });
+  const reloadSeconds = new Histogram({
+    name: 'portcullis_policy_reload_seconds',
+    help: 'Time to read, compile and swap a policy set.',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2],
+    registers: [registry],
+  });
+  const verdicts = new Counter({
+    name: 'portcullis_verdicts_total',
+    help: 'Scored phases by phase and enforced action (none when the request went through).',
+    labelNames: ['phase', 'action'] as const,
+    registers: [registry],
+  });
+  const ruleMatches = new Counter({
+    name: 'portcullis_rule_matches_total',
+    help: 'Matched rules; shadow="true" are would-haves that changed nothing.',
+    labelNames: ['rule', 'shadow'] as const,
+    registers: [registry],
+  });
   const reqChildren = new Map<string, Counter.Internal>();
   const durChildren = new Map<string, Histogram.Internal<'kind'>>();
   return {
@@ -49,6 +76,14 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): GatewayM
     },
     countEdgeError(code) {
       edgeErrors.labels(code).inc();
+    },
+    countReload(ok, trigger, seconds) {
+      reloads.labels(ok ? 'ok' : 'failed', trigger).inc();
+      reloadSeconds.observe(seconds);
+    },
+    countVerdict(phase, action, rules) {
+      verdicts.labels(phase, action).inc();
+      for (const r of rules) ruleMatches.labels(r.rule, String(r.shadow)).inc();
     },
   };
 }

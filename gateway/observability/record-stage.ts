@@ -2,7 +2,12 @@
 import type { RecordStage } from '../pipeline/stages';
 import type { Logger } from './log';
 import type { GatewayMetrics } from './metrics';
+import type { Verdict } from '../decision/verdict';
 import { requestLine } from './request-line';
+
+function matches(v: Verdict): { rule: string; shadow: boolean }[] {
+  return v.rules.filter((r) => r.matched).map((r) => ({ rule: r.rule, shadow: r.shadow }));
+}
 
 export function recordStage(logger: Logger, metrics: GatewayMetrics): RecordStage {
   const logRequests = logger.isLevelEnabled('info');
@@ -11,6 +16,9 @@ export function recordStage(logger: Logger, metrics: GatewayMetrics): RecordStag
     run(ctx) {
       const line = requestLine(ctx);
       metrics.countRequest(line.kind, line.status, line.answer, line.duration_ms / 1000);
+      const st = ctx.state;
+      if (st?.attempt) metrics.countVerdict('attempt', st.attempt.action?.do ?? 'none', matches(st.attempt));
+      if (st?.outcomeVerdict) metrics.countVerdict('outcome', st.outcomeVerdict.action?.do ?? 'none', matches(st.outcomeVerdict));
       if (logRequests) logger.info(line, 'request');
     },
   };

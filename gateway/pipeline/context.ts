@@ -5,6 +5,7 @@
  */
 import type { Answer } from './answer';
 import type { Classified, Credentials, FormFields, RequestHead } from './request';
+import type { RequestState } from './request-state';
 
 export interface UpstreamHead {
   readonly status: number;
@@ -31,4 +32,8 @@ export interface RequestContext {
   status: number;
   /** Set when the edge failed (upstream down, client gone); an error code from the catalogue. */
   errorCode: string | undefined;
+  /** Headers the gateway adds to the portal's answer (flat name, value pairs), e.g. the device cookie. */
+  extraHeaders: string[] | undefined;
+  /** Per-stage state of later stages (sense, score, observe), keyed by stage: see pipeline/request-state.ts. */
+  state: RequestState | undefined;
 }

@@ -21,10 +21,30 @@ export interface BeforeStage {
   run(ctx: RequestContext): Answer | undefined | Promise<Answer | undefined>;
 }
 
+/** The portal's whole answer, held back from the client while observe stages read it. */
+export interface PortalAnswer {
+  readonly status: number;
+  /** Flat [name, value, …], hop-by-hop headers removed. */
+  readonly rawHeaders: readonly string[];
+  readonly body: Buffer;
+}
+
+export type HeadVerdict = { readonly replace: Answer } | { readonly bufferUpTo: number } | undefined;
+
 export interface ObserveStage {
   readonly name: 'observe';
-  /** Return an Answer to replace the portal's (the portal's body is then discarded), else undefined. */
-  run(ctx: RequestContext, upstream: UpstreamHead): Answer | undefined;
+  /**
+   * On the portal's answer head. Return `{ bufferUpTo }` to read the whole answer before the client
+   * sees it (logins: success or failure is in the body), `{ replace }` to answer instead, or
+   * undefined to let it stream (the REST path: nothing is held).
+   */
+  onHead(ctx: RequestContext, head: UpstreamHead): HeadVerdict;
+  /**
+   * With the whole answer, when some stage asked for it. Return an Answer to send instead of the
+   * portal's (an outcome-phase block swallows a success), or undefined to send the portal's, with
+   * `ctx.extraHeaders` appended (e.g. the device cookie).
+   */
+  onAnswer(ctx: RequestContext, answer: PortalAnswer): Answer | undefined | Promise<Answer | undefined>;
 }
 
 export interface RecordStage {
@@ -66,9 +86,23 @@ export function runBefore(stages: readonly BeforeStage[], ctx: RequestContext, f
   return undefined;
 }
 
-export function runObserve(stages: readonly ObserveStage[], ctx: RequestContext, upstream: UpstreamHead): Answer | undefined {
+/** The head decision of the observe stages: the first replacement, else the largest buffer asked for. */
+export function observeHead(stages: readonly ObserveStage[], ctx: RequestContext, head: UpstreamHead): HeadVerdict {
+  let bufferUpTo = 0;
   for (const s of stages) {
-    const a = s.run(ctx, upstream);
+    const v = s.onHead(ctx, head);
+    if (!v) continue;
+    if ('replace' in v) return v;
+    bufferUpTo = Math.max(bufferUpTo, v.bufferUpTo);
+  }
+  return bufferUpTo > 0 ? { bufferUpTo } : undefined;
+}
+
+/** Runs every observe stage on the whole answer in order; the first replacement wins. */
+export async function observeAnswer(stages: readonly ObserveStage[], ctx: RequestContext, answer: PortalAnswer): Promise<Answer | undefined> {
+  for (const s of stages) {
+    const r = s.onAnswer(ctx, answer);
+    const a = r instanceof Promise ? await r : r;
     if (a) return a;
   }
   return undefined;

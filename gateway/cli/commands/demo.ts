@@ -11,7 +11,7 @@ import { startGateway } from '../../app';
 import { loadConfig } from '../../config/load';
 import { hostPortOption, nonNegativeNumberOption } from '../options';
 import { reportAndExit } from '../fail';
-import { keepServingOnStrayErrors, onShutdown } from '../shutdown';
+import { keepServingOnStrayErrors, onReloadSignal, onShutdown } from '../shutdown';
 import { bundledSeedFile, loadSimulator, type SimSeed } from '../simulator-module';
 
 interface DemoOptions {
@@ -48,6 +48,7 @@ export function registerDemo(program: Command): void {
         };
         const gw = await startGateway(config);
         process.stdout.write(banner(gw.url, gw.adminUrl, portal.url, token, sim.loadSeed(seedFile)));
+        onReloadSignal(() => gw.reloadPolicies('sighup'));
         keepServingOnStrayErrors((err, origin) => gw.logger.error({ err, origin, code: 'PC_ERR_INTERNAL' }, 'stray error caught; still serving'));
         onShutdown(async () => {
           await gw.close();

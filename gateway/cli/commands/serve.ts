@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { startGateway } from '../../app';
 import { describeConfig, loadConfig } from '../../config/load';
 import { reportAndExit } from '../fail';
-import { keepServingOnStrayErrors, onShutdown } from '../shutdown';
+import { keepServingOnStrayErrors, onReloadSignal, onShutdown } from '../shutdown';
 
 export function registerServe(program: Command): void {
   program
@@ -37,6 +37,7 @@ Exit codes: 0 after a clean shutdown, 1 on a failure at run time, 2 on a configu
           return;
         }
         const gw = await startGateway(config);
+        onReloadSignal(() => gw.reloadPolicies('sighup'));
         keepServingOnStrayErrors((err, origin) => gw.logger.error({ err, origin, code: 'PC_ERR_INTERNAL' }, 'stray error caught; still serving'));
         onShutdown(() => gw.close());
       } catch (err) {

@@ -1,0 +1,59 @@
+/**
+ * Reading the portal's answer: did the login, the one-time-code step, the password change or the REST
+ * call succeed? The per-portal matchers (PortalSettings) default to the wire notes and the simulator:
+ *
+ * - a password-step failure is a 200 page with the portal's failure text;
+ * - the one-time-code form in the answer means the password was right and a second factor is asked
+ *   (the portal then sets BITRIX_SM_LOGIN too, so a session cookie alone is not a success);
+ * - a success opens a session (a session cookie) without either of the above;
+ * - a password change succeeded when the answer carries the portal's success text;
+ * - a REST call failed when its status is 400 or more (the portal's error envelopes all are).
+ */
+import type { PortalSettings } from '../../config/types';
+import type { RequestKind } from '../request';
+import type { OutcomeReading } from '../request-state';
+
+/** The one-time-code field of the portal's second step form (wire notes: `USER_OTP`). */
+const SECOND_FACTOR_MARKERS = ['name="USER_OTP"', "name='USER_OTP'"];
+
+export interface AnswerView {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** Undefined when the answer streamed (REST): only the status is read. */
+  readonly body?: Buffer;
+}
+
+export function detectOutcome(kind: RequestKind, answer: AnswerView, settings: PortalSettings): OutcomeReading {
+  const status = answer.status;
+  if (kind === 'rest') return reading(status < 400, status);
+  if (kind === 'oauth_token') return reading(status === 200 && has(answer.body, ['"access_token"']), status);
+  const text = answer.body ? answer.body.toString('utf8') : '';
+  if (kind === 'password_change') return reading(status < 400 && settings.passwordChange.successTexts.some((t) => text.includes(t)), status);
+  const failedText = settings.login.failureTexts.some((t) => text.includes(t));
+  if (kind === 'password_recovery') return reading(status < 400 && !failedText, status);
+  const secondFactorAsked = !failedText && SECOND_FACTOR_MARKERS.some((m) => text.includes(m));
+  const session = opensSession(answer.headers['set-cookie'], settings.login.sessionCookiePrefixes);
+  const success = status < 400 && !failedText && !secondFactorAsked && session;
+  return { success, failure: !success && !secondFactorAsked, status, secondFactorAsked };
+}
+
+function reading(success: boolean, status: number): OutcomeReading {
+  return { success, failure: !success, status, secondFactorAsked: false };
+}
+
+function has(body: Buffer | undefined, needles: readonly string[]): boolean {
+  if (!body) return false;
+  const text = body.toString('utf8');
+  return needles.some((n) => text.includes(n));
+}
+
+function opensSession(setCookie: string | string[] | undefined, prefixes: readonly string[]): boolean {
+  if (!setCookie) return false;
+  for (const line of Array.isArray(setCookie) ? setCookie : [setCookie]) {
+    const name = line.slice(0, line.indexOf('=')).trim();
+    // A cookie being deleted (empty value or expired) does not open anything.
+    if (/=\s*(;|$)|=deleted/i.test(line)) continue;
+    if (prefixes.some((p) => name.startsWith(p))) return true;
+  }
+  return false;
+}

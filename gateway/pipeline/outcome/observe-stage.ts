@@ -1,0 +1,129 @@
+/**
+ * The observe stage: the portal's answer read for its outcome, counted, scored (outcome phase), and
+ * learned from. For login-like requests the whole answer is held back first (they are small pages),
+ * so that an outcome-phase block can still swallow a success; REST answers stream untouched and only
+ * their status is read.
+ *
+ * What a success teaches (device, place, second factor) is written to the store without waiting: the
+ * client's answer does not wait for the store, and the sensors read it back on the next request.
+ */
+import type { PortalSettings } from '../../config/types';
+import { evaluate } from '../../decision/evaluate';
+import type { Clock } from '../../lib/clock';
+import { eventsOfKind } from '../../signals/counters/events';
+import { issueDeviceCookie, newDeviceId } from '../../signals/device/device-cookie';
+import { UNKNOWN_GEO } from '../../signals/geo/lookup';
+import { rememberLoginSuccess } from '../../signals/remember';
+import type { Store } from '../../store/port';
+import type { RequestContext } from '../context';
+import type { OutcomeReading, RequestState } from '../request-state';
+import type { ObserveStage } from '../stages';
+import { countAndRead } from '../sense/sense-stage';
+import { planFor } from '../sense/plan';
+import { rememberSuccess, type UserRecord } from '../sense/user-record';
+import { detectOutcome } from './detect';
+
+/** Login pages are a few KiB; anything far larger is not a login answer worth holding. */
+export const LOGIN_ANSWER_HOLD_BYTES = 512 * 1024;
+
+export interface ObserveDeps {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly secret: string;
+  readonly settingsFor: (portal: string) => PortalSettings;
+  readonly globalShadow: boolean;
+  /** A background write failed (logged and counted by the composition root). */
+  readonly onBackgroundError: (err: unknown, what: string) => void;
+}
+
+export function observeStage(deps: ObserveDeps): ObserveStage {
+  return {
+    name: 'observe',
+    onHead(ctx, head) {
+      const state = ctx.state;
+      if (!state) return undefined;
+      const kind = ctx.classified!.kind;
+      if (kind !== 'rest') return { bufferUpTo: LOGIN_ANSWER_HOLD_BYTES };
+      // REST streams: the outcome is its status, counted in the background.
+      const outcome = detectOutcome(kind, head, deps.settingsFor(ctx.classified!.portal));
+      recordOutcome(deps, ctx, state, outcome).catch((err: unknown) => deps.onBackgroundError(err, 'rest outcome'));
+      return undefined;
+    },
+    async onAnswer(ctx, answer) {
+      const state = ctx.state;
+      if (!state) return undefined;
+      const c = ctx.classified!;
+      const outcome = detectOutcome(c.kind, { status: answer.status, headers: ctx.upstream?.headers ?? {}, body: answer.body }, deps.settingsFor(c.portal));
+      await recordOutcome(deps, ctx, state, outcome);
+      if (c.kind === 'login' && outcome.success) learn(deps, ctx, state);
+      else if (c.kind === 'login' && outcome.secondFactorAsked) noteSecondFactor(deps, ctx, state);
+      return undefined;
+    },
+  };
+}
+
+/** outcome.* signals, the outcome event counted (and outcome counters read), the outcome phase scored. */
+async function recordOutcome(deps: ObserveDeps, ctx: RequestContext, state: RequestState, outcome: OutcomeReading): Promise<void> {
+  const c = ctx.classified!;
+  state.outcome = outcome;
+  state.signals['outcome.success'] = outcome.success;
+  state.signals['outcome.failure'] = outcome.failure;
+  state.signals['outcome.status'] = outcome.status;
+  state.signals['outcome.second_factor_asked'] = outcome.secondFactorAsked;
+  const plan = planFor(state.policies, c.kind);
+  const events = eventsOfKind(c.kind)!;
+  // A password step that asks for the second factor is neither: the password was right.
+  const event = outcome.success ? events.success : outcome.failure ? events.failed : undefined;
+  if (event) await countAndRead(deps, state, c.portal, event, plan.outcomeCounters, plan.readAtOutcome, deps.clock.now());
+  if (plan.hasOutcomeRules) {
+    state.outcomeVerdict = evaluate(state.policies, 'outcome', c.kind, state.signals, { globalShadow: deps.globalShadow });
+  }
+}
+
+/**
+ * A right password answered with the one-time-code form: the user has a second factor. Nothing else is
+ * learned yet: the device becomes familiar only once the whole login succeeds, or a stolen password
+ * alone would make the thief's device "known".
+ */
+function noteSecondFactor(deps: ObserveDeps, ctx: RequestContext, state: RequestState): void {
+  const c = ctx.classified!;
+  if (!c.principal.login || !state.userId || state.user?.secondFactorSeen) return;
+  const prior = state.user;
+  const record: UserRecord = {
+    id: state.userId,
+    portal: c.portal,
+    login: prior?.login ?? c.principal.login,
+    known: prior?.known ?? false,
+    admin: prior?.admin ?? false,
+    owner: prior?.owner ?? false,
+    secondFactorSeen: true,
+    weakPasswordSeen: prior?.weakPasswordSeen ?? false,
+    knownDeviceIds: prior?.knownDeviceIds ?? [],
+    knownFingerprints: prior?.knownFingerprints ?? [],
+    countries: prior?.countries ?? [],
+    ...(prior?.lastSuccess ? { lastSuccess: prior.lastSuccess } : {}),
+    updatedAtMs: deps.clock.now(),
+  };
+  deps.store.put('users', c.portal, record).catch((err: unknown) => deps.onBackgroundError(err, 'remember second factor'));
+}
+
+/** After a success of the password step: remember the device, the place, and what the password showed. */
+function learn(deps: ObserveDeps, ctx: RequestContext, state: RequestState): void {
+  const c = ctx.classified!;
+  const login = c.principal.login;
+  if (!login || !state.userId || !state.device) return;
+  const nowMs = deps.clock.now();
+  const memory = rememberLoginSuccess({
+    device: state.device,
+    geo: state.geo ?? UNKNOWN_GEO,
+    ...(state.password ? { password: state.password } : {}),
+    secondFactor: false,
+    nowMs,
+    mintDeviceId: newDeviceId,
+  });
+  const record: UserRecord = rememberSuccess(state.user, { id: state.userId, portal: c.portal, login }, memory, nowMs);
+  deps.store.put('users', c.portal, record).catch((err: unknown) => deps.onBackgroundError(err, 'remember user'));
+  if (memory.device.issueCookie) {
+    ctx.extraHeaders = ['Set-Cookie', issueDeviceCookie(deps.secret, { deviceId: memory.device.deviceId, nowMs, secure: ctx.head.secure })];
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * A request's counter work as store operations: add its event to every counter that counts it (when
+ * the counter's keys and `where:` filter admit it), and read every counter its rules need, in one
+ * batch, so the store answers in one round trip. The values come back as `counters.<name>` signals.
+ */
+import type { CompiledCounter } from '../../policy/compiled';
+import { bucketKey } from '../../signals/counters/bank';
+import type { CounterKeys } from '../../signals/counters/events';
+import type { CounterOp } from '../../store/port';
+
+export interface CounterBatch {
+  readonly ops: readonly CounterOp[];
+  /** For each op, the counter name its value is for. */
+  readonly names: readonly string[];
+}
+
+export function counterBatch(
+  portal: string,
+  event: string,
+  recording: readonly CompiledCounter[],
+  reading: readonly CompiledCounter[],
+  keys: CounterKeys,
+  signals: Readonly<Record<string, unknown>>,
+): CounterBatch {
+  const ops: CounterOp[] = [];
+  const names: string[] = [];
+  const seen = new Set<string>();
+  const push = (c: CompiledCounter, add: true | string | undefined): void => {
+    const key = bucketKey(c, keys);
+    if (key === undefined || seen.has(c.name)) return;
+    seen.add(c.name);
+    ops.push({ portal, counter: c.name, type: c.type, windowMs: c.windowMs, key, ...(add !== undefined ? { add } : {}) });
+    names.push(c.name);
+  };
+  for (const c of recording) {
+    if (c.event !== event || !admits(c, signals)) continue;
+    if (c.type === 'distinct') {
+      const member = keys[c.distinct!];
+      push(c, member ? member : undefined);
+    } else {
+      push(c, true);
+    }
+  }
+  for (const c of reading) push(c, undefined);
+  return { ops, names };
+}
+
+/** A counter's `where:` filter; a filter that cannot be evaluated does not admit (it is counted as unknown). */
+function admits(c: CompiledCounter, signals: Readonly<Record<string, unknown>>): boolean {
+  if (!c.where) return true;
+  try {
+    return c.where(signals);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * The sense stage: the signals the loaded policies read for this kind of request, and only those
+ * (sense/plan.ts), with the request's attempt event counted and its counters read in one store round
+ * trip. It pins the policy set for the rest of the request.
+ *
+ * Order inside, and why:
+ *   1. request, rest, password: from the request alone;
+ *   2. the user's history (one store read), when a signal or a key needs it;
+ *   3. device and geo, which compare the request with that history;
+ *   4. the counter keys, then the counter batch: `where:` filters read the signals of 1-3.
+ * The password itself is read here and nowhere after: the stage keeps only its signals and hashes.
+ */
+import type { Clock } from '../../lib/clock';
+import { ipPrefix } from '../../lib/ip';
+import type { CompiledPolicySet } from '../../policy/compiled';
+import type { CounterKeys } from '../../signals/counters/events';
+import { eventsOfKind } from '../../signals/counters/events';
+import { readDeviceCookie, NO_DEVICE_COOKIE } from '../../signals/device/device-cookie';
+import { deviceSignals } from '../../signals/device/device-signals';
+import { geoSignals } from '../../signals/geo/geo-signals';
+import { lookupGeo } from '../../signals/geo/lookup';
+import { UNKNOWN_USER } from '../../signals/history';
+import { keyedHash } from '../../signals/keyed-hash';
+import { attemptedPasswordHash } from '../../signals/password/attempted-password';
+import { bundledCommonPasswords } from '../../signals/password/common-passwords';
+import { formHasEncryptedAuth } from '../../signals/password/encrypted';
+import { passwordSignals } from '../../signals/password/password-signals';
+import { requestSignals } from '../../signals/request-signals';
+import { restSignals } from '../../signals/rest-signals';
+import { userSignals } from '../../signals/user-signals';
+import type { Store } from '../../store/port';
+import type { RequestContext } from '../context';
+import type { RequestState } from '../request-state';
+import type { BeforeStage } from '../stages';
+import { counterBatch } from './counter-ops';
+import { planFor, type SensePlan } from './plan';
+import { historyOf, userId, type UserRecord } from './user-record';
+
+export interface SenseDeps {
+  readonly store: Store;
+  /** The live policy set; read once per request. */
+  readonly policies: () => CompiledPolicySet;
+  readonly secret: string;
+  readonly clock: Clock;
+  readonly ipPrefix: { readonly v4: number; readonly v6: number };
+}
+
+export function senseStage(deps: SenseDeps): BeforeStage {
+  return {
+    name: 'sense',
+    run(ctx) {
+      const set = deps.policies();
+      const kind = ctx.classified!.kind;
+      const plan = planFor(set, kind);
+      if (!plan.active) return undefined; // nothing reads this kind: no work, no promise
+      return sense(deps, ctx, set, plan).then(() => undefined);
+    },
+  };
+}
+
+/** Signals under a group prefix, flattened into `out` (`device` + {known} → `device.known`). */
+function put(out: Record<string, unknown>, group: string, values: object): void {
+  for (const [k, v] of Object.entries(values)) out[`${group}.${k}`] = v;
+}
+
+async function sense(deps: SenseDeps, ctx: RequestContext, set: CompiledPolicySet, plan: SensePlan): Promise<void> {
+  const c = ctx.classified!;
+  const creds = ctx.credentials ?? {};
+  const nowMs = deps.clock.now();
+  const signals: Record<string, unknown> = {};
+  const req = requestSignals({ head: ctx.head, classified: c, clock: deps.clock, ipPrefix: deps.ipPrefix });
+  put(signals, 'request', req);
+
+  const login = c.principal.login;
+  const uid = login ? userId(deps.secret, c.portal, login) : undefined;
+  const state: RequestState = {
+    policies: set,
+    signals,
+    keys: {},
+    userId: uid,
+    user: undefined,
+    device: undefined,
+    geo: undefined,
+    password: undefined,
+    storeUnavailable: false,
+    attempt: undefined,
+    outcome: undefined,
+    outcomeVerdict: undefined,
+  };
+  ctx.state = state;
+
+  if (plan.groups.has('rest')) put(signals, 'rest', restSignals({ classified: c, secret: deps.secret, credentials: creds }));
+  if (plan.groups.has('password')) {
+    state.password = passwordSignals(creds.password, login, { common: bundledCommonPasswords() }, {
+      encryptedAuth: formHasEncryptedAuth(ctx.form),
+      strength: plan.signals.has('password.strength'),
+    });
+    put(signals, 'password', state.password);
+  }
+
+  // The user's history: one read. A store that cannot answer leaves the user unknown.
+  if (uid && (plan.needsUser || plan.groups.has('device') || plan.groups.has('geo'))) {
+    try {
+      state.user = await deps.store.get<UserRecord>('users', c.portal, uid);
+    } catch {
+      state.storeUnavailable = true;
+    }
+  }
+  const history = historyOf(state.user) ?? UNKNOWN_USER;
+  if (plan.groups.has('user')) put(signals, 'user', userSignals(c, history, undefined));
+  if (plan.groups.has('device')) {
+    const cookie = ctx.head.headers.cookie ? readDeviceCookie(deps.secret, ctx.head.headers.cookie, { nowMs }) : NO_DEVICE_COOKIE;
+    state.device = deviceSignals(ctx.head, cookie, history, { secret: deps.secret });
+    put(signals, 'device', state.device.signals);
+  }
+  if (plan.groups.has('geo')) {
+    state.geo = lookupGeo(req.ip);
+    put(signals, 'geo', geoSignals(state.geo, history, nowMs));
+  }
+
+  Object.assign(state.keys, counterKeys(deps, ctx, state, plan, req.ip));
+  const events = eventsOfKind(c.kind)!;
+  await countAndRead(deps, state, c.portal, events.attempt, plan.attemptCounters, plan.readAtAttempt, nowMs);
+}
+
+/** Adds `event` to the counters that record it and reads the ones needed, into `state.signals`. */
+export async function countAndRead(
+  deps: Pick<SenseDeps, 'store'>,
+  state: RequestState,
+  portal: string,
+  event: string,
+  recording: SensePlan['attemptCounters'],
+  reading: SensePlan['readAtAttempt'],
+  nowMs: number,
+): Promise<void> {
+  const batch = counterBatch(portal, event, recording, reading, state.keys, state.signals);
+  if (batch.ops.length === 0) return;
+  let result;
+  try {
+    result = await deps.store.counters(batch.ops, nowMs);
+  } catch {
+    result = { ok: false as const, reason: 'store_unavailable' as const };
+  }
+  if (!result.ok) {
+    // Counters stay absent: a rule reading one reports "unresolved" and does not match (fail open).
+    state.storeUnavailable = true;
+    return;
+  }
+  for (let i = 0; i < batch.names.length; i++) state.signals[`counters.${batch.names[i]}`] = result.values[i];
+}
+
+/**
+ * The values buckets are keyed by. Personal and secret values are keyed hashes; the device is the
+ * cookie's id when the client has a valid one, its fingerprint otherwise.
+ */
+function counterKeys(deps: SenseDeps, ctx: RequestContext, state: RequestState, plan: SensePlan, ip: string): CounterKeys {
+  const c = ctx.classified!;
+  const creds = ctx.credentials ?? {};
+  const keys: { -readonly [K in keyof CounterKeys]: CounterKeys[K] } = { portal: c.portal };
+  if (state.userId) keys.user = state.userId;
+  if (ip) {
+    keys.ip = ip;
+    keys.ip_prefix = ipPrefix(ip, deps.ipPrefix);
+  }
+  const device = state.device ? state.device.deviceId || state.device.signals.fingerprint : '';
+  if (device) keys.device = device;
+  if (c.principal.webhookUserId && creds.webhookCode) {
+    keys.webhook = `${c.principal.webhookUserId}:${keyedHash(deps.secret, 'identifier', 'webhook', c.portal, creds.webhookCode)}`;
+  }
+  const app = state.signals['rest.app'];
+  if (typeof app === 'string' && app) keys.app = app;
+  if (c.rest?.method) keys.method = c.rest.method;
+  if (plan.needsPasswordKey && creds.password && c.principal.login) {
+    keys.password = attemptedPasswordHash(deps.secret, { portal: c.portal, login: c.principal.login, client: device || ip, password: creds.password });
+  }
+  return keys;
+}

@@ -1,0 +1,79 @@
+/**
+ * What the gateway remembers about one user of one portal, as a store record, and its conversion to
+ * the sensors' `UserHistory`. The id is a keyed hash of the portal and the login (DESIGN §5: keys
+ * never carry the login in clear); the login itself is kept in the value, because ops need it (the
+ * admin API lists users by login).
+ */
+import type { StoredRecord } from '../../store/port';
+import type { SuccessMemory, UserHistory } from '../../signals/history';
+import { keyedHash, type Secret } from '../../signals/keyed-hash';
+import type { LastSuccess } from '../../signals/geo/geo-signals';
+
+/** Known devices and fingerprints kept per user: the most recent ones. */
+export const MAX_DEVICES_PER_USER = 20;
+export const MAX_COUNTRIES_PER_USER = 20;
+
+export interface UserRecord extends StoredRecord {
+  readonly id: string;
+  readonly portal: string;
+  readonly login: string;
+  readonly known: boolean;
+  readonly admin: boolean;
+  readonly owner: boolean;
+  readonly secondFactorSeen: boolean;
+  readonly weakPasswordSeen: boolean;
+  /** Most recent last. */
+  readonly knownDeviceIds: readonly string[];
+  readonly knownFingerprints: readonly string[];
+  readonly countries: readonly string[];
+  readonly lastSuccess?: LastSuccess;
+  readonly updatedAtMs: number;
+}
+
+export function userId(secret: Secret, portal: string, login: string): string {
+  return keyedHash(secret, 'identifier', 'user', portal, login.trim().toLowerCase());
+}
+
+export function historyOf(record: UserRecord | undefined): UserHistory | undefined {
+  if (!record) return undefined;
+  return {
+    known: record.known,
+    admin: record.admin,
+    owner: record.owner,
+    secondFactorSeen: record.secondFactorSeen,
+    weakPasswordSeen: record.weakPasswordSeen,
+    knownDeviceIds: new Set(record.knownDeviceIds),
+    knownFingerprints: new Set(record.knownFingerprints),
+    countries: new Set(record.countries),
+    ...(record.lastSuccess ? { lastSuccess: record.lastSuccess } : {}),
+  };
+}
+
+/** The record after a success: what the sensors said to remember, merged into what was known. */
+export function rememberSuccess(
+  prior: UserRecord | undefined,
+  who: { id: string; portal: string; login: string },
+  memory: SuccessMemory,
+  nowMs: number,
+): UserRecord {
+  const recent = (list: readonly string[] | undefined, add: string, max: number): string[] => {
+    const out = (list ?? []).filter((x) => x !== add);
+    if (add) out.push(add);
+    return out.slice(-max);
+  };
+  return {
+    id: who.id,
+    portal: who.portal,
+    login: prior?.login ?? who.login,
+    known: true,
+    admin: prior?.admin ?? false,
+    owner: prior?.owner ?? false,
+    secondFactorSeen: (prior?.secondFactorSeen ?? false) || memory.secondFactorSeen,
+    weakPasswordSeen: (prior?.weakPasswordSeen ?? false) || memory.weakPasswordSeen,
+    knownDeviceIds: recent(prior?.knownDeviceIds, memory.device.deviceId, MAX_DEVICES_PER_USER),
+    knownFingerprints: recent(prior?.knownFingerprints, memory.device.fingerprint, MAX_DEVICES_PER_USER),
+    countries: memory.geo ? recent(prior?.countries, memory.geo.country, MAX_COUNTRIES_PER_USER) : [...(prior?.countries ?? [])],
+    ...(memory.geo?.lastSuccess ? { lastSuccess: memory.geo.lastSuccess } : prior?.lastSuccess ? { lastSuccess: prior.lastSuccess } : {}),
+    updatedAtMs: nowMs,
+  };
+}
