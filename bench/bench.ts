@@ -26,6 +26,7 @@ import { parseArgs } from 'node:util';
 import http from 'node:http';
 import autocannon from 'autocannon';
 import YAML from 'yaml';
+import { measurePolicyReload, renderReloadFigures } from './policy-reload';
 import {
   CLI_PATH,
   REPO_ROOT,
@@ -670,6 +671,8 @@ async function run(options: BenchOptions): Promise<void> {
     }
   }
 
+  const reload = measurePolicyReload(options.quick ? [1, 100, 500] : [1, 10, 100, 500], options.quick ? 3 : 5);
+
   if (options.json) {
     const out = {
       kind: 'portcullis-bench',
@@ -679,13 +682,14 @@ async function run(options: BenchOptions): Promise<void> {
       config: { scenario: options.scenario, request: request.label, connections: options.connections, durationS: options.durationS, rounds: options.rounds, warmupS: options.warmupS, rate: options.rate, store: options.store, quick: options.quick },
       variants: summaries,
       gatewayLogLines,
+      policyReload: reload,
       notes,
     };
     // Three decimals are more than the method resolves; keep the JSON readable.
     const tidy = (_key: string, value: unknown): unknown => (typeof value === 'number' && !Number.isInteger(value) ? Math.round(value * 1000) / 1000 : value);
     process.stdout.write(`${JSON.stringify(out, tidy, 2)}\n`);
   } else {
-    process.stdout.write(`${renderTable(machine, options, request, summaries, notes)}\n`);
+    process.stdout.write(`${renderTable(machine, options, request, summaries, notes)}\n\n${renderReloadFigures(reload)}\n`);
   }
 }
 

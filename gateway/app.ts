@@ -158,7 +158,7 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
       await Promise.all([closeServer(edge), closeServer(admin)]);
       await upstream.close();
       await store.close();
-      flushLogger(logger);
+      flushLogger(loggers.requests);
     },
   };
 }

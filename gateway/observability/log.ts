@@ -44,10 +44,13 @@ export function createLoggers(opts: LoggerOptions): Loggers {
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
   };
-  const dest = opts.destination ?? pino.destination({ dest: 1, sync: !opts.async, minLength: opts.async ? 4096 : 0 });
+  // Lifecycle and error lines are written at once (they are rare, and an operator waits for them);
+  // request lines are buffered in blocks. Both write whole lines to fd 1, so lines never interleave.
+  const general = opts.destination ?? pino.destination({ dest: 1, sync: true });
+  const requests = opts.destination ?? pino.destination({ dest: 1, sync: !opts.async, minLength: opts.async ? 4096 : 0 });
   return {
-    general: pino({ ...base, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, dest),
-    requests: pino(base, dest),
+    general: pino({ ...base, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, general),
+    requests: pino(base, requests),
   };
 }
 
