@@ -59,3 +59,24 @@ export function keyedMac(secret: Secret, purpose: HashPurpose, parts: readonly s
 export function keyedHash(secret: Secret, purpose: HashPurpose, ...parts: readonly string[]): string {
   return keyedMac(secret, purpose, parts).subarray(0, KEYED_HASH_BYTES).toString('base64url');
 }
+
+/**
+ * keyedHash for identifiers that recur on every request of an integration (webhook codes, OAuth tokens,
+ * logins), remembered in a bounded map: an HMAC per request was a visible cost on the REST path. The
+ * map holds the inputs in process memory (as the request itself did), never anywhere else. Never use
+ * it for passwords: an attempted password must not outlive its request.
+ */
+const identifierMemo = new Map<string, string>();
+const IDENTIFIER_MEMO_LIMIT = 10_000;
+
+export function keyedHashCached(secret: string, purpose: Exclude<HashPurpose, 'password_attempt'>, ...parts: readonly string[]): string {
+  const key = `${purpose}\0${secret.length}\0${parts.join('\0')}\0${secret}`;
+  let hash = identifierMemo.get(key);
+  if (hash === undefined) {
+    hash = keyedHash(secret, purpose, ...parts);
+    // Oldest first out: Map iterates in insertion order.
+    if (identifierMemo.size >= IDENTIFIER_MEMO_LIMIT) identifierMemo.delete(identifierMemo.keys().next().value!);
+    identifierMemo.set(key, hash);
+  }
+  return hash;
+}

@@ -3,7 +3,7 @@
  * keyed hash leaves here, as `rest.app`.
  */
 import type { Classified, Credentials } from '../pipeline/request';
-import { keyedHash, type Secret } from './keyed-hash';
+import { keyedHashCached, type Secret } from './keyed-hash';
 
 export interface RestSignals {
   readonly principal: string;
@@ -33,9 +33,9 @@ export function restSignals(input: RestSignalInput): RestSignals {
   const p = classified.principal;
   // An application is best named by its client id; a token rotates hourly, but is all a call carries.
   const app = p.clientId
-    ? keyedHash(input.secret, 'rest_app', 'client', p.clientId)
+    ? keyedHashCached(String(input.secret), 'rest_app', 'client', p.clientId)
     : input.credentials?.oauthToken
-      ? keyedHash(input.secret, 'rest_app', 'token', input.credentials.oauthToken)
+      ? keyedHashCached(String(input.secret), 'rest_app', 'token', input.credentials.oauthToken)
       : '';
   return {
     principal: classified.kind === 'rest' ? p.restVia ?? 'none' : 'none',

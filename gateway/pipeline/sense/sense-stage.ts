@@ -20,7 +20,7 @@ import { deviceSignals } from '../../signals/device/device-signals';
 import { geoSignals } from '../../signals/geo/geo-signals';
 import { lookupGeo } from '../../signals/geo/lookup';
 import { UNKNOWN_USER } from '../../signals/history';
-import { keyedHash } from '../../signals/keyed-hash';
+import { keyedHashCached } from '../../signals/keyed-hash';
 import { attemptedPasswordHash } from '../../signals/password/attempted-password';
 import { bundledCommonPasswords } from '../../signals/password/common-passwords';
 import { formHasEncryptedAuth } from '../../signals/password/encrypted';
@@ -165,7 +165,7 @@ function counterKeys(deps: SenseDeps, ctx: RequestContext, state: RequestState, 
   const device = state.device ? state.device.deviceId || state.device.signals.fingerprint : '';
   if (device) keys.device = device;
   if (c.principal.webhookUserId && creds.webhookCode) {
-    keys.webhook = `${c.principal.webhookUserId}:${keyedHash(deps.secret, 'identifier', 'webhook', c.portal, creds.webhookCode)}`;
+    keys.webhook = `${c.principal.webhookUserId}:${keyedHashCached(deps.secret, 'identifier', 'webhook', c.portal, creds.webhookCode)}`;
   }
   const app = state.signals['rest.app'];
   if (typeof app === 'string' && app) keys.app = app;

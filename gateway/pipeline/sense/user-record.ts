@@ -6,7 +6,7 @@
  */
 import type { StoredRecord } from '../../store/port';
 import type { SuccessMemory, UserHistory } from '../../signals/history';
-import { keyedHash, type Secret } from '../../signals/keyed-hash';
+import { keyedHashCached } from '../../signals/keyed-hash';
 import type { LastSuccess } from '../../signals/geo/geo-signals';
 
 /** Known devices and fingerprints kept per user: the most recent ones. */
@@ -30,8 +30,8 @@ export interface UserRecord extends StoredRecord {
   readonly updatedAtMs: number;
 }
 
-export function userId(secret: Secret, portal: string, login: string): string {
-  return keyedHash(secret, 'identifier', 'user', portal, login.trim().toLowerCase());
+export function userId(secret: string, portal: string, login: string): string {
+  return keyedHashCached(secret, 'identifier', 'user', portal, login.trim().toLowerCase());
 }
 
 export function historyOf(record: UserRecord | undefined): UserHistory | undefined {
