@@ -21,8 +21,13 @@ import { createMetrics, type GatewayMetrics } from './observability/metrics';
 import { recordStage } from './observability/record-stage';
 import { classifyStage } from './pipeline/classify-stage';
 import { observeStage } from './pipeline/outcome/observe-stage';
-import { passThrough } from './pipeline/pass-through';
 import { scoreStage } from './pipeline/score-stage';
+import { actStage } from './pipeline/act-stage';
+import { enforceStage } from './pipeline/enforce-stage';
+import { BlockView } from './lockout/block-view';
+import { Lockout } from './lockout/lockout';
+import { RateBuckets } from './lockout/rate-buckets';
+import { priorOffencesOf, swallowSuccess } from './lockout/runtime';
 import { senseStage } from './pipeline/sense/sense-stage';
 import { composePipeline, type Pipeline } from './pipeline/stages';
 import { PolicyReloader, type ReloadResult, type ReloadTrigger } from './policy/reloader';
@@ -45,6 +50,9 @@ export interface RunningGateway {
   readonly metrics: GatewayMetrics;
   readonly store: Store;
   readonly policies: PolicyReloader;
+  /** Blocks as this replica enforces them, and the operations on them (admin API, tests). */
+  readonly blocks: BlockView;
+  readonly lockout: Lockout;
   /** SIGHUP, a file change and the admin API all end here. */
   reloadPolicies(trigger: ReloadTrigger): ReloadResult;
   close(): Promise<void>;
@@ -82,19 +90,35 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
     metrics.countEdgeError('PC_ERR_INTERNAL');
     logger.warn({ err, what }, 'a background write failed');
   };
+  const view = new BlockView(clock);
+  await view.follow(store, (err) => onBackgroundError(err, 'block view reload'));
+  const lockout = new Lockout({ store, view, clock, onStoreError: onBackgroundError });
+  const allowlist = new CidrSet([]);
+  const actDeps = { lockout, view, clock, secret, settingsFor, allowlist };
+  const upstream = new Upstream(config.upstream, config.limits);
   const pipeline: Pipeline = composePipeline({
     before: [
       classifyStage,
-      passThrough('enforce'),
+      enforceStage({ view, buckets: new RateBuckets(), clock, secret, settingsFor, allowlist, ipPrefix: config.ipPrefix }),
       senseStage({ store, policies: () => policies.current(), secret, clock, ipPrefix: config.ipPrefix }),
-      scoreStage({ globalShadow: false }),
-      passThrough('act'),
+      scoreStage({ globalShadow: false, priorOffences: (ctx) => priorOffencesOf(view, ctx) }),
+      actStage(actDeps),
     ],
-    observe: [observeStage({ store, clock, secret, settingsFor, globalShadow: false, onBackgroundError })],
+    observe: [
+      observeStage({
+        act: actDeps,
+        swallow: (ctx, success) => swallowSuccess(upstream, settingsFor(ctx.classified!.portal), ctx, success, onBackgroundError),
+        store,
+        clock,
+        secret,
+        settingsFor,
+        globalShadow: false,
+        onBackgroundError,
+      }),
+    ],
     record: [recordStage(loggers.requests, metrics)],
   });
 
-  const upstream = new Upstream(config.upstream, config.limits);
   const onInternalError = (err: unknown, ctx?: { id: string }): void => {
     metrics.countEdgeError('PC_ERR_INTERNAL');
     logger.error({ err, req_id: ctx?.id, code: 'PC_ERR_INTERNAL' }, 'internal error while handling a request');
@@ -149,6 +173,8 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
     metrics,
     store,
     policies,
+    blocks: view,
+    lockout,
     reloadPolicies,
     async close() {
       if (closed) return;
@@ -157,6 +183,7 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
       websockets.close();
       await Promise.all([closeServer(edge), closeServer(admin)]);
       await upstream.close();
+      view.stop();
       await store.close();
       flushLogger(loggers.requests);
     },

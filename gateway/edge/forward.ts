@@ -72,6 +72,29 @@ export class Upstream {
     this.pool.dispatch({ method: req.method as Dispatcher.HttpMethod, path: req.path, headers: req.headers, body: req.body }, pump);
   }
 
+  /**
+   * One request whose whole answer is wanted (a decoy asked for after a swallowed success, the logout
+   * of a swallowed session). Rejects on failure; callers decide what that means.
+   */
+  async fetch(req: ForwardRequest, maxBytes = 1024 * 1024): Promise<BufferedAnswer> {
+    const res = await this.pool.request({ method: req.method as Dispatcher.HttpMethod, path: req.path, headers: req.headers, body: req.body });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body) {
+      size += (chunk as Buffer).length;
+      if (size > maxBytes) {
+        res.body.destroy();
+        throw new Error('answer too large');
+      }
+      chunks.push(chunk as Buffer);
+    }
+    const raw: Buffer[] = [];
+    for (const [name, value] of Object.entries(res.headers)) {
+      for (const v of Array.isArray(value) ? value : [value]) if (v !== undefined) raw.push(Buffer.from(name, 'latin1'), Buffer.from(String(v), 'latin1'));
+    }
+    return { status: res.statusCode, rawHeaders: endToEndRaw(raw), body: Buffer.concat(chunks, size) };
+  }
+
   close(): Promise<void> {
     return this.pool.close();
   }

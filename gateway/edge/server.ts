@@ -24,6 +24,7 @@ import { FormSniffer, classify, needsForm, parseFormBody } from '../pipeline/cla
 import { readCapped, sniffedBody, LoginHiddenInBody } from './body';
 import { resolveClientAddress, type ClientAddress } from './client-ip';
 import { upstreamRequestHeaders } from './forward-headers';
+import { originForm } from './origin-form';
 import type { BufferedAnswer, Upstream } from './forward';
 import type { WebSocketRelay } from './websocket';
 
@@ -134,16 +135,23 @@ function runStages(deps: EdgeDeps, ctx: RequestContext, client: ClientAddress, r
   }
 }
 
-function act(deps: EdgeDeps, ctx: RequestContext, client: ClientAddress, req: IncomingMessage, res: ServerResponse, body: Buffer | Readable | null, answer: Answer | undefined): void {
+function act(deps: EdgeDeps, ctx: RequestContext, client: ClientAddress, req: IncomingMessage, res: ServerResponse, received: Buffer | Readable | null, answer: Answer | undefined): void {
+  let body = received;
   if (answer) {
     ctx.answer = answer;
     writeAnswer(res, answer);
     if (body === req) req.resume(); // drain what we did not read
     return;
   }
-  const target = originForm(ctx.head.target);
+  const target = originForm(ctx.forward?.target ?? ctx.head.target);
   const headers = upstreamRequestHeaders(req.headers, client);
   if (target.host) headers['host'] = target.host;
+  if (ctx.forward?.authorization !== undefined) headers['authorization'] = ctx.forward.authorization;
+  if (ctx.forward?.body !== undefined) {
+    body = ctx.forward.body;
+    headers['content-length'] = String(body.length);
+  }
+  ctx.upstreamHeaders = headers;
   const observe = deps.pipeline.observe;
   deps.upstream.forward(
     { method: ctx.head.method, path: target.path, headers, body },
@@ -191,8 +199,8 @@ function answerBuffered(deps: EdgeDeps, ctx: RequestContext, res: ServerResponse
         return;
       }
       if (res.headersSent) return;
-      res.writeHead(portal.status, ctx.extraHeaders ? [...portal.rawHeaders, ...ctx.extraHeaders] : (portal.rawHeaders as string[]));
-      res.end(portal.body);
+      const final = ctx.rewriteAnswer ? ctx.rewriteAnswer(portal) : portal;
+      writeHeld(res, final.status, final.rawHeaders, ctx.extraHeaders, final.body);
     })
     .catch((err: unknown) => failInternal(deps, ctx, res, err));
 }
@@ -229,6 +237,10 @@ function newContext(req: IncomingMessage, client: ClientAddress): RequestContext
     errorCode: undefined,
     extraHeaders: undefined,
     state: undefined,
+    forward: undefined,
+    rewriteAnswer: undefined,
+    decoy: undefined,
+    upstreamHeaders: undefined,
   };
 }
 
@@ -238,24 +250,30 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined;
 }
 
-/** The path to send upstream, and for an absolute-form target the authority that replaces Host. */
-export function originForm(target: string): { path: string; host: string | null } {
-  if (target.charCodeAt(0) === 47 /* / */) return { path: target, host: null };
-  if (/^https?:\/\//i.test(target)) {
-    try {
-      const u = new URL(target);
-      return { path: `${u.pathname}${u.search}` || '/', host: u.host };
-    } catch {
-      return { path: '/', host: null };
-    }
-  }
-  return { path: target === '*' ? '*' : `/${target}`, host: null };
-}
-
 export function writeAnswer(res: ServerResponse, a: Answer): void {
   if (res.headersSent) return;
   const body = typeof a.body === 'string' ? Buffer.from(a.body) : a.body;
-  res.writeHead(a.status, { ...a.headers, 'content-length': String(body.length) });
+  if (Array.isArray(a.headers)) {
+    writeHeld(res, a.status, a.headers as readonly string[], undefined, body);
+    return;
+  }
+  res.writeHead(a.status, { ...(a.headers as Record<string, string | string[]>), 'content-length': String(body.length) });
+  res.end(body);
+}
+
+/**
+ * A held answer (the portal's, read whole) written out. Every held answer is framed the same way,
+ * decoy or not, its length stated last, so that the two cannot be told apart by their framing.
+ */
+function writeHeld(res: ServerResponse, status: number, rawHeaders: readonly string[], extra: readonly string[] | undefined, body: Buffer): void {
+  if (res.headersSent) return;
+  const headers: string[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]!.toLowerCase() !== 'content-length') headers.push(rawHeaders[i]!, rawHeaders[i + 1]!);
+  }
+  if (extra) headers.push(...extra);
+  headers.push('Content-Length', String(body.length));
+  res.writeHead(status, headers);
   res.end(body);
 }
 

@@ -4,7 +4,8 @@
  */
 export interface Answer {
   readonly status: number;
-  readonly headers: Readonly<Record<string, string | readonly string[]>>;
+  /** A header map, or a flat [name, value, …] list as the portal sent it (a decoy is the portal's answer). */
+  readonly headers: Readonly<Record<string, string | readonly string[]>> | readonly string[];
   readonly body: string | Buffer;
   /** Why, for the log line and metrics (e.g. `rest_blocked`, `decoy`, `body_too_large`). Never sent. */
   readonly reason: string;

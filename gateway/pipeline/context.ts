@@ -6,6 +6,7 @@
 import type { Answer } from './answer';
 import type { Classified, Credentials, FormFields, RequestHead } from './request';
 import type { RequestState } from './request-state';
+import type { PortalAnswer } from './stages';
 
 export interface UpstreamHead {
   readonly status: number;
@@ -32,8 +33,19 @@ export interface RequestContext {
   status: number;
   /** Set when the edge failed (upstream down, client gone); an error code from the catalogue. */
   errorCode: string | undefined;
+  /**
+   * What to send the portal instead of what the client sent (a decoy's substituted credentials):
+   * another target, body or Authorization header. Unset: forward as received.
+   */
+  forward: { target?: string; body?: Buffer; authorization?: string } | undefined;
   /** Headers the gateway adds to the portal's answer (flat name, value pairs), e.g. the device cookie. */
   extraHeaders: string[] | undefined;
+  /** The headers sent to the portal (kept for a follow-up request such as a decoy after a swallowed success). */
+  upstreamHeaders: Record<string, string | string[]> | undefined;
+  /** Why this request is answered with a decoy (user_blocked, reset_required, deny_attempt …), if it is. */
+  decoy: string | undefined;
+  /** Rewrites the portal's held answer before the client gets it (a decoy puts the user's login back). */
+  rewriteAnswer: ((answer: PortalAnswer) => PortalAnswer) | undefined;
   /** Per-stage state of later stages (sense, score, observe), keyed by stage: see pipeline/request-state.ts. */
   state: RequestState | undefined;
 }

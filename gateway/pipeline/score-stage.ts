@@ -3,12 +3,15 @@
  * synchronous; the verdict is a value on the request's state, which the act stage (enforcement) and
  * the record stage read.
  */
-import { evaluate } from '../decision/evaluate';
+import { evaluate, type EvaluateOptions } from '../decision/evaluate';
+import type { RequestContext } from './context';
 import type { BeforeStage } from './stages';
 
 export interface ScoreOptions {
   /** Evaluate everything, enforce nothing (the configuration's global shadow switch). */
   readonly globalShadow: boolean;
+  /** Earlier offences of the request's subjects, which escalate durations. */
+  readonly priorOffences?: (ctx: RequestContext) => EvaluateOptions['priorOffences'];
 }
 
 export function scoreStage(opts: ScoreOptions): BeforeStage {
@@ -17,7 +20,8 @@ export function scoreStage(opts: ScoreOptions): BeforeStage {
     run(ctx) {
       const state = ctx.state;
       if (!state) return undefined;
-      state.attempt = evaluate(state.policies, 'attempt', ctx.classified!.kind, state.signals, { globalShadow: opts.globalShadow });
+      const prior = opts.priorOffences?.(ctx);
+      state.attempt = evaluate(state.policies, 'attempt', ctx.classified!.kind, state.signals, { globalShadow: opts.globalShadow, ...(prior ? { priorOffences: prior } : {}) });
       return undefined;
     },
   };

@@ -22,11 +22,25 @@ import { countAndRead } from '../sense/sense-stage';
 import { planFor } from '../sense/plan';
 import { rememberSuccess, type UserRecord } from '../sense/user-record';
 import { detectOutcome } from './detect';
+import { applyVerdict, type ActDeps } from '../act-stage';
+import { plainAnswer, type Answer } from '../answer';
+import type { PortalAnswer } from '../stages';
+import { bundledCommonPasswords } from '../../signals/password/common-passwords';
+import { passwordSignals } from '../../signals/password/password-signals';
+import { WEAK_STRENGTH_AT_MOST } from '../../signals/remember';
+import { oldPasswordHash } from '../../lockout/subjects';
 
 /** Login pages are a few KiB; anything far larger is not a login answer worth holding. */
 export const LOGIN_ANSWER_HOLD_BYTES = 512 * 1024;
 
 export interface ObserveDeps {
+  readonly act: ActDeps;
+  /**
+   * A decoy for a request whose real answer is being swallowed: the portal asked once more, with the
+   * credentials substituted (lockout/decoy). Also ends the swallowed session where the portal names a
+   * logout path.
+   */
+  readonly swallow: (ctx: RequestContext, success: PortalAnswer) => Promise<Answer>;
   readonly store: Store;
   readonly clock: Clock;
   readonly secret: string;
@@ -51,15 +65,47 @@ export function observeStage(deps: ObserveDeps): ObserveStage {
     },
     async onAnswer(ctx, answer) {
       const state = ctx.state;
-      if (!state) return undefined;
       const c = ctx.classified!;
+      if (!state) return undefined;
       const outcome = detectOutcome(c.kind, { status: answer.status, headers: ctx.upstream?.headers ?? {}, body: answer.body }, deps.settingsFor(c.portal));
       await recordOutcome(deps, ctx, state, outcome);
+      if (ctx.decoy) {
+        // The portal was asked with a login nobody has: it cannot have succeeded. If it somehow did,
+        // nothing of that answer may reach the client.
+        return outcome.success ? plainAnswer(502, 'Bad Gateway.', 'decoy_unexpected_success') : undefined;
+      }
+      const v = state.outcomeVerdict;
+      if (v && v.actions.length > 0) {
+        const r = await applyVerdict(deps.act, ctx, v);
+        // An outcome-phase block on a success swallows it: the session the portal just opened is ended
+        // and the client gets the portal's own failure answer instead.
+        if (outcome.success && (r.decoy || r.blocked.includes('user'))) return deps.swallow(ctx, answer);
+      }
       if (c.kind === 'login' && outcome.success) learn(deps, ctx, state);
       else if (c.kind === 'login' && outcome.secondFactorAsked) noteSecondFactor(deps, ctx, state);
+      else if (c.kind === 'password_change' && outcome.success) passwordChanged(deps, ctx, state);
       return undefined;
     },
   };
+}
+
+/**
+ * A password change succeeded at the portal: a user in reset_required is active again (the new
+ * password works at once), and a new password that is weak, common or the old one is reported.
+ */
+function passwordChanged(deps: ObserveDeps, ctx: RequestContext, state: RequestState): void {
+  const c = ctx.classified!;
+  const uid = state.keys.user;
+  if (!uid) return;
+  const reset = deps.act.view.find(c.portal, 'reset_required', uid);
+  const pw = ctx.credentials?.newPassword;
+  const signals = pw ? passwordSignals(pw, c.principal.login, { common: bundledCommonPasswords() }) : undefined;
+  const weak = signals !== undefined && (signals.common || signals.strength <= WEAK_STRENGTH_AT_MOST);
+  const sameAsOld = Boolean(reset?.oldPasswordHash && pw && oldPasswordHash(deps.secret, c.portal, uid, pw) === reset.oldPasswordHash);
+  if (reset) deps.act.lockout.resetDone(c.portal, uid, { weak_new_password: weak, same_as_old: sameAsOld });
+  if (weak || sameAsOld) {
+    deps.act.lockout.audit({ atMs: deps.clock.now(), portal: c.portal, type: 'weak_new_password', actor: 'gateway', ...(c.principal.login ? { user: c.principal.login } : {}), details: { common: signals?.common ?? false, strength: signals?.strength ?? 0, same_as_old: sameAsOld } });
+  }
 }
 
 /** outcome.* signals, the outcome event counted (and outcome counters read), the outcome phase scored. */

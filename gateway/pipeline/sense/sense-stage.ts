@@ -11,7 +11,6 @@
  * The password itself is read here and nowhere after: the stage keeps only its signals and hashes.
  */
 import type { Clock } from '../../lib/clock';
-import { ipPrefix } from '../../lib/ip';
 import type { CompiledPolicySet } from '../../policy/compiled';
 import type { CounterKeys } from '../../signals/counters/events';
 import { eventsOfKind } from '../../signals/counters/events';
@@ -20,7 +19,7 @@ import { deviceSignals } from '../../signals/device/device-signals';
 import { geoSignals } from '../../signals/geo/geo-signals';
 import { lookupGeo } from '../../signals/geo/lookup';
 import { UNKNOWN_USER } from '../../signals/history';
-import { keyedHashCached } from '../../signals/keyed-hash';
+import { subjectsOf } from '../../lockout/subjects';
 import { attemptedPasswordHash } from '../../signals/password/attempted-password';
 import { bundledCommonPasswords } from '../../signals/password/common-passwords';
 import { formHasEncryptedAuth } from '../../signals/password/encrypted';
@@ -156,20 +155,12 @@ export async function countAndRead(
 function counterKeys(deps: SenseDeps, ctx: RequestContext, state: RequestState, plan: SensePlan, ip: string): CounterKeys {
   const c = ctx.classified!;
   const creds = ctx.credentials ?? {};
-  const keys: { -readonly [K in keyof CounterKeys]: CounterKeys[K] } = { portal: c.portal };
-  if (state.userId) keys.user = state.userId;
-  if (ip) {
-    keys.ip = ip;
-    keys.ip_prefix = ipPrefix(ip, deps.ipPrefix);
-  }
   const device = state.device ? state.device.deviceId || state.device.signals.fingerprint : '';
-  if (device) keys.device = device;
-  if (c.principal.webhookUserId && creds.webhookCode) {
-    keys.webhook = `${c.principal.webhookUserId}:${keyedHashCached(deps.secret, 'identifier', 'webhook', c.portal, creds.webhookCode)}`;
-  }
-  const app = state.signals['rest.app'];
-  if (typeof app === 'string' && app) keys.app = app;
-  if (c.rest?.method) keys.method = c.rest.method;
+  const keys: { -readonly [K in keyof CounterKeys]: CounterKeys[K] } = {
+    portal: c.portal,
+    ...subjectsOf(deps.secret, c, creds, ip, deps.ipPrefix),
+    ...(device ? { device } : {}),
+  };
   if (plan.needsPasswordKey && creds.password && c.principal.login) {
     keys.password = attemptedPasswordHash(deps.secret, { portal: c.portal, login: c.principal.login, client: device || ip, password: creds.password });
   }

@@ -6,7 +6,7 @@
  */
 import type { StoredRecord } from '../../store/port';
 import type { SuccessMemory, UserHistory } from '../../signals/history';
-import { keyedHashCached } from '../../signals/keyed-hash';
+export { userId } from '../../lockout/subjects';
 import type { LastSuccess } from '../../signals/geo/geo-signals';
 
 /** Known devices and fingerprints kept per user: the most recent ones. */
@@ -28,10 +28,6 @@ export interface UserRecord extends StoredRecord {
   readonly countries: readonly string[];
   readonly lastSuccess?: LastSuccess;
   readonly updatedAtMs: number;
-}
-
-export function userId(secret: string, portal: string, login: string): string {
-  return keyedHashCached(secret, 'identifier', 'user', portal, login.trim().toLowerCase());
 }
 
 export function historyOf(record: UserRecord | undefined): UserHistory | undefined {

@@ -1,0 +1,145 @@
+/**
+ * The lockout lifecycle's operations (DESIGN §1): block, lift, reset. Each writes the store, applies
+ * itself to this replica's view at once, and leaves an audit event naming who or what did it. Blocks
+ * are enforced from the view (enforce stage); this is the only code that changes them.
+ *
+ *   blockUser        user block, and (the seed's rule) the portal's REST block with it
+ *   lift             support lifts a user block: the user block and the portal's REST block end
+ *                    together, and the user must change the password (reset_required)
+ *   resetDone        the gateway saw the password change succeed: the user is active again
+ */
+import type { Clock } from '../lib/clock';
+import type { AuditEvent, Store } from '../store/port';
+import { blockId, OFFENCE_MEMORY_MS, type BlockKind, type BlockRecord, type RateLimit } from './blocks';
+import type { BlockView } from './block-view';
+
+export interface BlockRequest {
+  readonly portal: string;
+  readonly kind: BlockKind;
+  readonly subject: string;
+  readonly login?: string;
+  readonly actor: string;
+  readonly reason: string;
+  readonly rules?: readonly string[];
+  readonly score?: number;
+  /** Absent: until lifted. */
+  readonly durationMs?: number;
+  readonly oldPasswordHash?: string;
+  readonly rate?: RateLimit;
+}
+
+export interface LockoutDeps {
+  readonly store: Store;
+  readonly view: BlockView;
+  readonly clock: Clock;
+  /** A store write failed after the view took the change: the block holds here, and is logged. */
+  readonly onStoreError: (err: unknown, what: string) => void;
+}
+
+const AUDIT_TYPE: Record<BlockKind, string> = {
+  user: 'user_blocked',
+  portal_rest: 'rest_blocked',
+  ip: 'ip_blocked',
+  ip_prefix: 'ip_blocked',
+  webhook: 'webhook_blocked',
+  app: 'app_blocked',
+  method: 'method_blocked',
+  reset_required: 'reset_required',
+  limit: 'limit_hit',
+};
+
+export class Lockout {
+  constructor(private readonly deps: LockoutDeps) {}
+
+  /** Earlier offences of a subject (ended blocks are remembered for escalation). */
+  priorOffences(portal: string, kind: BlockKind, subject: string): number {
+    return this.deps.view.record(portal, kind, subject)?.offences ?? 0;
+  }
+
+  /**
+   * Blocks a subject. The view has it before this returns (the next request is refused). `durable`
+   * settles once the store has it (the act stage waits for it before answering, so that a block the
+   * client has seen survives a crash); a store failure is reported, never lost silently.
+   */
+  block(req: BlockRequest): { record: BlockRecord; durable: Promise<void> } {
+    const now = this.deps.clock.now();
+    const prior = this.deps.view.record(req.portal, req.kind, req.subject);
+    const endsAtMs = req.durationMs !== undefined ? now + req.durationMs : null;
+    const record: BlockRecord = {
+      id: blockId(req.kind, req.subject),
+      portal: req.portal,
+      kind: req.kind,
+      subject: req.subject,
+      ...(req.login !== undefined ? { login: req.login } : prior?.login !== undefined ? { login: prior.login } : {}),
+      actor: req.actor,
+      reason: req.reason,
+      rules: req.rules ?? [],
+      score: req.score ?? 0,
+      createdAtMs: now,
+      endsAtMs,
+      expiresAtMs: endsAtMs === null ? null : endsAtMs + OFFENCE_MEMORY_MS,
+      offences: (prior?.offences ?? 0) + 1,
+      ...(req.oldPasswordHash !== undefined ? { oldPasswordHash: req.oldPasswordHash } : {}),
+      ...(req.rate !== undefined ? { rate: req.rate } : {}),
+    };
+    this.deps.view.apply(record);
+    const durable = this.write(record, AUDIT_TYPE[req.kind], { kind: req.kind, reason: req.reason, rules: record.rules, score: record.score, ends: endsAtMs === null ? 'until lifted' : new Date(endsAtMs).toISOString(), offences: record.offences });
+    return { record, durable };
+  }
+
+  /**
+   * Support lifts a user's block (after verifying the request): the user block and the portal's REST
+   * block end together, and the user is left in reset_required until a password change succeeds.
+   */
+  liftUser(portal: string, userId: string, actor: string): { lifted: BlockRecord[]; reset: BlockRecord } {
+    const lifted: BlockRecord[] = [];
+    const user = this.deps.view.record(portal, 'user', userId);
+    for (const [kind, subject] of [['user', userId], ['portal_rest', '']] as const) {
+      const b = this.deps.view.record(portal, kind, subject);
+      if (b) {
+        this.remove(b, actor);
+        lifted.push(b);
+      }
+    }
+    const { record: reset } = this.block({
+      portal,
+      kind: 'reset_required',
+      subject: userId,
+      ...(user?.login !== undefined ? { login: user.login } : {}),
+      actor,
+      reason: 'block lifted: the user must set a new password',
+      ...(user?.oldPasswordHash !== undefined ? { oldPasswordHash: user.oldPasswordHash } : {}),
+    });
+    return { lifted, reset };
+  }
+
+  /** Ends one block (an operator's DELETE, or a scoped block). A user block goes through liftUser. */
+  lift(record: BlockRecord, actor: string): void {
+    this.remove(record, actor);
+  }
+
+  /** The gateway saw the user's password change succeed: reset_required ends. */
+  resetDone(portal: string, userId: string, details: Record<string, unknown>): void {
+    const r = this.deps.view.record(portal, 'reset_required', userId);
+    if (!r) return;
+    this.deps.view.remove(portal, r.id);
+    this.deps.store.delete('blocks', portal, r.id).catch((err: unknown) => this.deps.onStoreError(err, 'reset done'));
+    this.audit({ atMs: this.deps.clock.now(), portal, type: 'reset_done', actor: 'gateway', ...(r.login ? { user: r.login } : {}), details });
+  }
+
+  private remove(b: BlockRecord, actor: string): void {
+    this.deps.view.remove(b.portal, b.id);
+    this.deps.store.delete('blocks', b.portal, b.id).catch((err: unknown) => this.deps.onStoreError(err, 'lift'));
+    this.audit({ atMs: this.deps.clock.now(), portal: b.portal, type: 'block_lifted', actor, ...(b.login ? { user: b.login } : {}), details: { kind: b.kind, subject: b.kind === 'user' ? undefined : b.subject } });
+  }
+
+  private write(record: BlockRecord, type: string, details: Record<string, unknown>): Promise<void> {
+    const durable = this.deps.store.put('blocks', record.portal, record).catch((err: unknown) => this.deps.onStoreError(err, type));
+    this.audit({ atMs: record.createdAtMs, portal: record.portal, type, actor: record.actor, ...(record.login ? { user: record.login } : {}), details });
+    return durable;
+  }
+
+  audit(event: AuditEvent): void {
+    this.deps.store.appendAudit(event).catch((err: unknown) => this.deps.onStoreError(err, 'audit'));
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * Token buckets for `limit` records: each limited subject may make `requests` per `perMs`, refilled
+ * continuously, counted in this process. A bucket is local to a replica (N replicas allow up to N
+ * times the rate); the limit record itself is shared through the store like any block.
+ */
+import { LRUCache } from 'lru-cache';
+import type { RateLimit } from './blocks';
+
+interface Bucket {
+  tokens: number;
+  atMs: number;
+}
+
+export class RateBuckets {
+  private readonly buckets = new LRUCache<string, Bucket>({ max: 100_000 });
+
+  /** Takes one token for `key`; false when none is left (the request is over the limit). */
+  take(key: string, rate: RateLimit, nowMs: number): boolean {
+    if (rate.requests <= 0) return false;
+    let b = this.buckets.get(key);
+    if (!b) {
+      b = { tokens: rate.requests, atMs: nowMs };
+      this.buckets.set(key, b);
+    }
+    const refill = ((nowMs - b.atMs) / rate.perMs) * rate.requests;
+    b.tokens = Math.min(rate.requests, b.tokens + refill);
+    b.atMs = nowMs;
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The enforce stage: known blocks and limits, read from the in-process view (never a store round trip).
+ *
+ *   REST call        portal's REST blocked, or its webhook / app / method blocked  → 403 envelope
+ *                    a limit on its webhook / app / method / portal, over the rate → 503 QUERY_LIMIT_EXCEEDED
+ *   login-like       user blocked (any login entry, OTP step, password change)     → decoy
+ *                    reset_required: a password login                               → decoy
+ *   any login/REST   address or prefix blocked (unless allowlisted)                → decoy / 403
+ *
+ * A password change is let through for a user in reset_required (its success ends the reset), and a
+ * recovery request is let through for everyone (the portal mails the real owner). Pages and push &
+ * pull are never blocked here: an address block must not cut an office off its portal's pages.
+ */
+import type { PortalSettings } from '../config/types';
+import type { Clock } from '../lib/clock';
+import type { CidrSet } from '../lib/ip';
+import type { BlockView } from '../lockout/block-view';
+import type { BlockKind, BlockRecord } from '../lockout/blocks';
+import { prepareDecoy } from '../lockout/decoy/prepare';
+import type { RateBuckets } from '../lockout/rate-buckets';
+import { restBlockedAnswer, restLimitAnswer } from '../lockout/rest-answer';
+import { subjectsOf, type RequestSubjects } from '../lockout/subjects';
+import type { Answer } from './answer';
+import type { RequestContext } from './context';
+import type { BeforeStage } from './stages';
+
+export interface EnforceDeps {
+  readonly view: BlockView;
+  readonly buckets: RateBuckets;
+  readonly clock: Clock;
+  readonly secret: string;
+  readonly settingsFor: (portal: string) => PortalSettings;
+  /** Addresses no block applies to (the allowlist). */
+  readonly allowlist: CidrSet;
+  readonly ipPrefix: { readonly v4: number; readonly v6: number };
+}
+
+const LOGIN_LIKE = new Set(['login', 'otp', 'password_change', 'password_recovery']);
+const LIMIT_SCOPES = ['webhook', 'app', 'method', 'user'] as const;
+
+export function enforceStage(deps: EnforceDeps): BeforeStage {
+  return {
+    name: 'enforce',
+    run(ctx) {
+      const c = ctx.classified!;
+      const kind = c.kind;
+      if (kind === 'other' || kind === 'websocket' || deps.view.size === 0) return undefined;
+      const s = subjectsOf(deps.secret, c, ctx.credentials, ctx.head.ip, deps.ipPrefix);
+      const find = (k: BlockKind, subject: string | undefined): BlockRecord | undefined => (subject === undefined ? undefined : deps.view.find(c.portal, k, subject));
+      const ipBlock = deps.allowlist.has(ctx.head.ip) ? undefined : (find('ip', s.ip) ?? find('ip_prefix', s.ip_prefix));
+      if (kind === 'rest') {
+        const block = ipBlock ?? find('portal_rest', '') ?? find('webhook', s.webhook) ?? find('app', s.app) ?? find('method', s.method) ?? find('user', s.user);
+        if (block) return restBlockedAnswer(deps.settingsFor(c.portal), c.rest?.format ?? 'json', `${block.kind}_blocked`);
+        return overLimit(deps, ctx, s);
+      }
+      if (!LOGIN_LIKE.has(kind)) return undefined;
+      if (ipBlock) return decoy(ctx, `${ipBlock.kind}_blocked`);
+      if (kind === 'password_recovery') return undefined;
+      if (find('user', s.user)) return decoy(ctx, 'user_blocked');
+      if (kind === 'login' && find('reset_required', s.user)) return decoy(ctx, 'reset_required');
+      return undefined;
+    },
+  };
+}
+
+function decoy(ctx: RequestContext, reason: string): undefined {
+  prepareDecoy(ctx, reason);
+  return undefined; // forwarded, substituted: the portal's own failure comes back
+}
+
+/** A limited webhook, app, method, user or portal over its rate gets the portal's own 503. */
+function overLimit(deps: EnforceDeps, ctx: RequestContext, s: RequestSubjects): Answer | undefined {
+  const c = ctx.classified!;
+  const now = deps.clock.now();
+  const limits: [string, BlockRecord | undefined][] = [['portal:', deps.view.find(c.portal, 'limit', 'portal:')]];
+  for (const scope of LIMIT_SCOPES) {
+    const subject = s[scope];
+    if (subject !== undefined) limits.push([`${scope}:${subject}`, deps.view.find(c.portal, 'limit', `${scope}:${subject}`)]);
+  }
+  for (const [key, record] of limits) {
+    if (record?.rate && !deps.buckets.take(`${c.portal}\0${key}`, record.rate, now)) return restLimitAnswer(c.rest?.format ?? 'json');
+  }
+  return undefined;
+}
