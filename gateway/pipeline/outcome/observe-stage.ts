@@ -28,7 +28,7 @@ import type { PortalAnswer } from '../stages';
 import { bundledCommonPasswords } from '../../signals/password/common-passwords';
 import { passwordSignals } from '../../signals/password/password-signals';
 import { WEAK_STRENGTH_AT_MOST } from '../../signals/remember';
-import { oldPasswordHash } from '../../lockout/subjects';
+import { oldPasswordHash, userId } from '../../lockout/subjects';
 
 /** Login pages are a few KiB; anything far larger is not a login answer worth holding. */
 export const LOGIN_ANSWER_HOLD_BYTES = 512 * 1024;
@@ -55,8 +55,9 @@ export function observeStage(deps: ObserveDeps): ObserveStage {
     name: 'observe',
     onHead(ctx, head) {
       const state = ctx.state;
-      if (!state) return undefined;
       const kind = ctx.classified!.kind;
+      // A password change is read even when no policy scores it: its success ends a reset.
+      if (!state) return kind === 'password_change' ? { bufferUpTo: LOGIN_ANSWER_HOLD_BYTES } : undefined;
       if (kind !== 'rest') return { bufferUpTo: LOGIN_ANSWER_HOLD_BYTES };
       // REST streams: the outcome is its status, counted in the background.
       const outcome = detectOutcome(kind, head, deps.settingsFor(ctx.classified!.portal));
@@ -66,8 +67,11 @@ export function observeStage(deps: ObserveDeps): ObserveStage {
     async onAnswer(ctx, answer) {
       const state = ctx.state;
       const c = ctx.classified!;
-      if (!state) return undefined;
       const outcome = detectOutcome(c.kind, { status: answer.status, headers: ctx.upstream?.headers ?? {}, body: answer.body }, deps.settingsFor(c.portal));
+      if (!state) {
+        if (c.kind === 'password_change' && outcome.success) passwordChanged(deps, ctx);
+        return undefined;
+      }
       await recordOutcome(deps, ctx, state, outcome);
       if (ctx.decoy) {
         // The portal was asked with a login nobody has: it cannot have succeeded. If it somehow did,
@@ -83,7 +87,7 @@ export function observeStage(deps: ObserveDeps): ObserveStage {
       }
       if (c.kind === 'login' && outcome.success) learn(deps, ctx, state);
       else if (c.kind === 'login' && outcome.secondFactorAsked) noteSecondFactor(deps, ctx, state);
-      else if (c.kind === 'password_change' && outcome.success) passwordChanged(deps, ctx, state);
+      else if (c.kind === 'password_change' && outcome.success) passwordChanged(deps, ctx);
       return undefined;
     },
   };
@@ -93,10 +97,10 @@ export function observeStage(deps: ObserveDeps): ObserveStage {
  * A password change succeeded at the portal: a user in reset_required is active again (the new
  * password works at once), and a new password that is weak, common or the old one is reported.
  */
-function passwordChanged(deps: ObserveDeps, ctx: RequestContext, state: RequestState): void {
+function passwordChanged(deps: ObserveDeps, ctx: RequestContext): void {
   const c = ctx.classified!;
-  const uid = state.keys.user;
-  if (!uid) return;
+  if (!c.principal.login) return;
+  const uid = userId(deps.secret, c.portal, c.principal.login);
   const reset = deps.act.view.find(c.portal, 'reset_required', uid);
   const pw = ctx.credentials?.newPassword;
   const signals = pw ? passwordSignals(pw, c.principal.login, { common: bundledCommonPasswords() }) : undefined;
