@@ -27,7 +27,7 @@ export interface RequestLine {
   rest_method?: string;
   webhook_user?: string;
   status: number;
-  /** `forwarded`, or the reason of the gateway's own answer. */
+  /** `forwarded`, `decoy:<why>` (the portal asked with substituted credentials), or the reason of the gateway's own answer. */
   answer: string;
   duration_ms: number;
   error_code?: string;
@@ -52,7 +52,7 @@ export function requestLine(ctx: RequestContext): RequestLine {
     kind: c?.kind ?? 'unclassified',
     why: c?.reason ?? '',
     status: ctx.status,
-    answer: ctx.answer ? ctx.answer.reason : ctx.errorCode ? 'error' : 'forwarded',
+    answer: ctx.answer ? ctx.answer.reason : ctx.errorCode ? 'error' : ctx.decoy ? `decoy:${ctx.decoy}` : 'forwarded',
     duration_ms: Number(process.hrtime.bigint() - ctx.startedHr) / 1e6,
   };
   if (c?.principal.login) line.login = c.principal.login;
