@@ -7,6 +7,7 @@
  * listeners. Stop order: listeners first (no new requests), then the store (flushes its journal).
  */
 import { hostname } from 'node:os';
+import path from 'node:path';
 import type { GatewayConfig, HostPort, PortalSettings } from './config/types';
 import { createAdminServer } from './admin/server';
 import { Upstream } from './edge/forward';
@@ -19,6 +20,7 @@ import { closeServer, listen, urlOf } from './lib/listen';
 import { createLoggers, flushLogger, type Logger, type Loggers } from './observability/log';
 import { createMetrics, type GatewayMetrics } from './observability/metrics';
 import { recordStage } from './observability/record-stage';
+import { EventLog } from './observability/event-log';
 import { classifyStage } from './pipeline/classify-stage';
 import { observeStage } from './pipeline/outcome/observe-stage';
 import { scoreStage } from './pipeline/score-stage';
@@ -90,6 +92,8 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
     metrics.countEdgeError('PC_ERR_INTERNAL');
     logger.warn({ err, what }, 'a background write failed');
   };
+  // The policy event log, for `portcullis policy replay`: beside the state, rotated at 64 MiB.
+  const events = new EventLog({ file: path.join(config.stateDir, 'events.jsonl'), maxBytes: 64 * 1024 * 1024 });
   const view = new BlockView(clock);
   await view.follow(store, (err) => onBackgroundError(err, 'block view reload'));
   const lockout = new Lockout({ store, view, clock, onStoreError: onBackgroundError });
@@ -116,7 +120,7 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
         onBackgroundError,
       }),
     ],
-    record: [recordStage(loggers.requests, metrics)],
+    record: [recordStage(loggers.requests, metrics, events)],
   });
 
   const onInternalError = (err: unknown, ctx?: { id: string }): void => {
@@ -184,6 +188,7 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
       await Promise.all([closeServer(edge), closeServer(admin)]);
       await upstream.close();
       view.stop();
+      events.close();
       await store.close();
       flushLogger(loggers.requests);
     },

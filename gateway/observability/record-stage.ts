@@ -3,13 +3,14 @@ import type { RecordStage } from '../pipeline/stages';
 import type { Logger } from './log';
 import type { GatewayMetrics } from './metrics';
 import type { Verdict } from '../decision/verdict';
+import type { EventLog } from './event-log';
 import { requestLine } from './request-line';
 
 function matches(v: Verdict): { rule: string; shadow: boolean }[] {
   return v.rules.filter((r) => r.matched).map((r) => ({ rule: r.rule, shadow: r.shadow }));
 }
 
-export function recordStage(logger: Logger, metrics: GatewayMetrics): RecordStage {
+export function recordStage(logger: Logger, metrics: GatewayMetrics, events?: EventLog): RecordStage {
   const logRequests = logger.isLevelEnabled('info');
   return {
     name: 'record',
@@ -20,6 +21,7 @@ export function recordStage(logger: Logger, metrics: GatewayMetrics): RecordStag
       if (st?.attempt) metrics.countVerdict('attempt', st.attempt.action?.do ?? 'none', matches(st.attempt));
       if (st?.outcomeVerdict) metrics.countVerdict('outcome', st.outcomeVerdict.action?.do ?? 'none', matches(st.outcomeVerdict));
       if (logRequests) logger.info(line, 'request');
+      if (events && st) events.record(ctx);
     },
   };
 }

@@ -10,7 +10,7 @@ import { startRedisServer, stopAll, tempDir, type RedisServer } from '../helpers
 import { countOp, distinctOp, eventually, openResilient, uniquePortal } from './helpers';
 
 let redis: RedisServer;
-afterAll(async () => { await stopAll(); await new Promise((r) => setTimeout(r, 1500)); console.log((process as any)._getActiveHandles().map((h: any) => h.constructor.name + " " + (h.remotePort ?? "") + " " + (h._idleTimeout ?? ""))); });
+afterAll(stopAll);
 
 beforeAll(async () => {
   // appendonly: what was in Redis before the outage is still there after the restart.

@@ -1,0 +1,86 @@
+/**
+ * The policy event log: one JSON line per scored phase (gateway/policy/event-record.ts is the format),
+ * the input of `portcullis policy replay`. Written in blocks, off the request's path, and rotated by
+ * size (the previous file is kept as `.1`), so it cannot fill a disk. No secret is in it: signals are
+ * computed values and keyed hashes.
+ */
+import { renameSync, statSync } from 'node:fs';
+import pino from 'pino';
+import type { Verdict } from '../decision/verdict';
+import type { EventRecord } from '../policy/event-record';
+import type { RequestContext } from '../pipeline/context';
+
+export interface EventLogOptions {
+  readonly file: string;
+  /** Rotate when the file passes this size. */
+  readonly maxBytes: number;
+}
+
+export class EventLog {
+  private readonly dest: ReturnType<typeof pino.destination>;
+  private written = 0;
+
+  constructor(private readonly opts: EventLogOptions) {
+    this.dest = pino.destination({ dest: opts.file, mkdir: true, append: true, sync: false, minLength: 4096 });
+    try {
+      this.written = statSync(opts.file).size;
+    } catch {
+      this.written = 0;
+    }
+  }
+
+  /** The attempt and outcome verdicts of a request, as replayable records. */
+  record(ctx: RequestContext): void {
+    const st = ctx.state;
+    if (!st) return;
+    if (st.attempt) this.write(eventOf(ctx, st.attempt));
+    if (st.outcomeVerdict) this.write(eventOf(ctx, st.outcomeVerdict));
+  }
+
+  private write(e: EventRecord): void {
+    const line = `${JSON.stringify(e)}\n`;
+    this.dest.write(line);
+    this.written += line.length;
+    if (this.written > this.opts.maxBytes) this.rotate();
+  }
+
+  private rotate(): void {
+    this.dest.flushSync();
+    try {
+      renameSync(this.opts.file, `${this.opts.file}.1`);
+    } catch {
+      /* a file another process moved: start anew all the same */
+    }
+    this.dest.reopen();
+    this.written = 0;
+  }
+
+  close(): void {
+    try {
+      this.dest.flushSync();
+    } catch {
+      /* nothing buffered */
+    }
+    this.dest.end();
+  }
+}
+
+function eventOf(ctx: RequestContext, v: Verdict): EventRecord {
+  const signals: Record<string, unknown> = {};
+  const counters: Record<string, number> = {};
+  for (const [name, value] of Object.entries(ctx.state!.signals)) {
+    if (name.startsWith('counters.')) {
+      if (typeof value === 'number') counters[name.slice(9)] = value;
+    } else if (v.phase === 'outcome' || !name.startsWith('outcome.')) {
+      signals[name] = value;
+    }
+  }
+  return {
+    at: new Date(ctx.startedAtMs).toISOString(),
+    kind: ctx.classified!.kind,
+    phase: v.phase,
+    signals,
+    counters,
+    verdict: { ...(v.action ? { action: v.action.do } : {}), also: v.action?.also ?? [], rules: v.matched.map((r) => r.rule), setVersion: v.setVersion },
+  };
+}
