@@ -19,7 +19,7 @@ import type { BlockKind, BlockRecord } from '../lockout/blocks';
 import { prepareDecoy } from '../lockout/decoy/prepare';
 import type { RateBuckets } from '../lockout/rate-buckets';
 import { restBlockedAnswer, restLimitAnswer } from '../lockout/rest-answer';
-import { subjectsOf, type RequestSubjects } from '../lockout/subjects';
+import { subjectsOf, userId, type RequestSubjects } from '../lockout/subjects';
 import type { Answer } from './answer';
 import type { RequestContext } from './context';
 import type { BeforeStage } from './stages';
@@ -56,11 +56,17 @@ export function enforceStage(deps: EnforceDeps): BeforeStage {
       if (!LOGIN_LIKE.has(kind)) return undefined;
       if (ipBlock) return decoy(ctx, `${ipBlock.kind}_blocked`);
       if (kind === 'password_recovery') return undefined;
-      if (find('user', s.user)) return decoy(ctx, 'user_blocked');
+      if (find('user', s.user) || anyAlsoBlocked(deps, ctx)) return decoy(ctx, 'user_blocked');
       if (kind === 'login' && find('reset_required', s.user)) return decoy(ctx, 'reset_required');
       return undefined;
     },
   };
+}
+
+/** A second login in the same request (Basic and a form): blocked if it is. */
+function anyAlsoBlocked(deps: EnforceDeps, ctx: RequestContext): boolean {
+  const c = ctx.classified!;
+  return (c.principal.alsoLogins ?? []).some((login) => deps.view.find(c.portal, 'user', userId(deps.secret, c.portal, login)) !== undefined);
 }
 
 function decoy(ctx: RequestContext, reason: string): undefined {

@@ -56,6 +56,11 @@ export interface Principal {
   /** USER_PHONE_NUMBER of a recovery or change request. */
   readonly phone?: string;
   readonly loginVia?: LoginVia;
+  /**
+   * Other logins the same request also attempts: the prolog tries HTTP Basic/Digest first and then the
+   * form, so one request can carry two. Enforcement refuses the request if any of them is blocked.
+   */
+  readonly alsoLogins?: readonly string[];
   readonly restVia?: RestVia;
   /** Incoming webhook: the user id in the path. The code itself is a secret (see Credentials). */
   readonly webhookUserId?: string;

@@ -109,6 +109,24 @@ describe('the lockout lifecycle of the seed article', () => {
     expect((await rest(s, '/rest/crm.deal.list.json', { method: 'POST', body: 'auth=demoaccesstoken000000000000000000000000000000001', headers: { 'content-type': FORM } })).status).toBe(403);
   });
 
+  test('every other login entry of the blocked user is refused too, and none reaches the portal with his name', async () => {
+    s.sim.clearReceived();
+    const q = new URLSearchParams({ AUTH_FORM: 'Y', TYPE: 'AUTH', USER_LOGIN: 'bob', USER_PASSWORD: 'Demo-Bob-2024!' });
+    const viaGet = await rest(s, `/crm/?${q}`);
+    expect(viaGet.body).not.toContain('BITRIX_SM_LOGIN=bob');
+    const basic = `Basic ${Buffer.from('bob:Demo-Bob-2024!').toString('base64')}`;
+    const viaBasic = await rest(s, '/crm/', { headers: { authorization: basic } });
+    expect(viaBasic.headers['set-cookie'] ?? '').not.toMatch(/BITRIX_SM_LOGIN=bob/);
+    // Basic for an unblocked colleague and the form for bob in one request: both are tried by the
+    // portal's prolog, so the request is refused.
+    const both = await post(s, '/auth/?login=yes', { AUTH_FORM: 'Y', TYPE: 'AUTH', USER_LOGIN: 'bob', USER_PASSWORD: 'Demo-Bob-2024!' }, { authorization: `Basic ${Buffer.from('admin:Demo-Owner-2024!').toString('base64')}` });
+    expect(both.headers['set-cookie'] ?? '').not.toMatch(/BITRIX_SM_LOGIN=(bob|admin)/);
+    const sent = s.sim.received.map((r) => `${r.url} ${r.body} ${String(r.headers.authorization ?? '')}`).join('\n');
+    expect(sent).not.toContain('Demo-Bob-2024');
+    expect(sent).not.toMatch(/USER_LOGIN=bob\b/);
+    expect(sent).not.toContain(Buffer.from('bob:Demo-Bob-2024!').toString('base64'));
+  });
+
   test('other users keep logging in; pages keep working', async () => {
     expect((await login(s, 'admin', 'Demo-Owner-2024!', { 'x-forwarded-for': '192.0.2.40' })).status).toBe(302);
     expect((await rest(s, '/crm/')).status).toBe(200);

@@ -70,7 +70,9 @@ export function classify(head: RequestHead, form: FormFields | undefined, _opts:
     // Basic/Digest run first in the prolog, on every request; one principal per request, so the
     // header's login is the one reported, and the reason names the form too.
     const reason = decision ? `${httpLogin.reason}+${decision.reason}` : httpLogin.reason;
-    return result(portal, 'login', path, httpLogin.principal, reason, httpLogin.credentials);
+    const formLogin = decision?.principal.login;
+    const principal = formLogin && formLogin !== httpLogin.principal.login ? { ...httpLogin.principal, alsoLogins: [formLogin] } : httpLogin.principal;
+    return result(portal, 'login', path, principal, reason, httpLogin.credentials);
   }
   if (decision !== undefined) {
     return result(portal, decision.kind, path, decision.principal, decision.reason, decision.credentials);
