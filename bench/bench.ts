@@ -44,7 +44,7 @@ import {
 
 const VARIANTS = ['direct', 'bare-http-proxy', 'bare-undici', 'gateway'] as const;
 type VariantName = (typeof VARIANTS)[number];
-const SCENARIOS = ['rest', 'static'] as const;
+const SCENARIOS = ['rest', 'static', 'login'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 
 interface BenchOptions {
@@ -68,7 +68,9 @@ const HELP = `Usage: npm run bench -- [options]     (or: node dist/bench/bench.j
 Runs the portal simulator directly, a bare http-proxy passthrough, a bare undici passthrough and the
 gateway, alternating, and prints requests/s, the ratios between them, p50/p99 latency and RSS.
 
-  --scenario rest|static  rest: GET /rest/1/{code}/user.current.json with the seed's webhook (default)
+  --scenario rest|static|login
+                          rest: GET /rest/1/{code}/user.current.json with the seed's webhook (default)
+                          login: POST /auth/?login=yes with a wrong password (the login path)
                           static: GET /bitrix/js/main/core.js
   --connections N         concurrent connections (default 50)
   --duration S            seconds per measured round (default 5; --quick: 2)
@@ -194,6 +196,23 @@ const SCENARIO_TABLE: Readonly<Record<ScenarioName, Scenario>> = {
         path: `/rest/${userId}/${code}/user.current.json`,
         headers: { host: 'localhost', accept: 'application/json' },
         label: `GET /rest/${userId}/<webhook code>/user.current.json (Host: localhost)`,
+      };
+    },
+  },
+  // A wrong password for a seeded user, from one client: the login path with every signal the default
+  // policies read (device, geo, password strength, user history, counters, the held answer). The
+  // policies soon deny this client (step 1), and a denied attempt is still forwarded (the decoy is
+  // the portal's own failure, asked with substituted credentials), so the work per request stays.
+  login: {
+    name: 'login',
+    simArgs: ['--no-rest-limit', '--hash-cost-ms', '0', '--no-record'],
+    request() {
+      return {
+        method: 'POST',
+        path: '/auth/?login=yes',
+        headers: { host: 'localhost', 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0' },
+        body: 'AUTH_FORM=Y&TYPE=AUTH&USER_LOGIN=bob&USER_PASSWORD=Wrong-Passw0rd%21&backurl=%2Fcrm%2F',
+        label: 'POST /auth/?login=yes, a wrong password for bob (Host: localhost)',
       };
     },
   },

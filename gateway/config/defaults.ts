@@ -25,6 +25,8 @@ export const DEFAULT_PORTAL_SETTINGS: PortalSettings = {
     },
     limit: { burst: 50, drainPerSecond: 2 },
   },
+  // No webhook until one is configured; a minute's window turns an attack's flood into one summary.
+  notify: { webhookUrl: null, emailTo: [], throttleWindowMs: 60_000, retries: 4, retryBaseDelayMs: 1_000, timeoutMs: 5_000 },
 };
 
 export const DEFAULT_LIMITS: EdgeLimits = {

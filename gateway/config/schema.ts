@@ -110,6 +110,30 @@ const portalSettings = {
         },
       },
     },
+    notify: {
+      type: 'object',
+      description: "Notifications to the portal's admins: user blocked, REST blocked, unblock request filed/approved/rejected, reset done. Never carries a secret.",
+      additionalProperties: false,
+      properties: {
+        webhookUrl: {
+          type: ['string', 'null'],
+          format: 'http-url',
+          description: 'URL that receives each notification as a JSON POST; null for none. It is never logged (it may hold a token).',
+          default: DEFAULT_PORTAL_SETTINGS.notify.webhookUrl,
+        },
+        emailTo: {
+          type: 'array',
+          description: 'Addresses given to the email sender (the built-in sender writes a log line instead of mailing).',
+          default: DEFAULT_PORTAL_SETTINGS.notify.emailTo,
+          uniqueItems: true,
+          items: { type: 'string', pattern: '^[^@\\s]+@[^@\\s]+$' },
+        },
+        throttleWindowMs: ms('Per portal and kind of event, the first is sent at once and the rest of the window as one summary.', DEFAULT_PORTAL_SETTINGS.notify.throttleWindowMs),
+        retries: { type: 'integer', minimum: 0, maximum: 10, description: 'Retries of a failed webhook delivery (delays double each time).', default: DEFAULT_PORTAL_SETTINGS.notify.retries },
+        retryBaseDelayMs: ms('Delay before the first retry.', DEFAULT_PORTAL_SETTINGS.notify.retryBaseDelayMs),
+        timeoutMs: ms('A webhook that does not answer within this is a failed attempt.', DEFAULT_PORTAL_SETTINGS.notify.timeoutMs),
+      },
+    },
   },
 } as const;
 

@@ -50,6 +50,24 @@ export interface StoreOptions {
   readonly outageMaxQueued: number;
 }
 
+/**
+ * Where a portal's admins hear about blocks and unblock requests (gateway/lockout/notify/). Every
+ * notification is built from an allowlist of fields, so it never carries a password, code or token.
+ */
+export interface NotifySettings {
+  /** POSTed a JSON notification; null: no webhook. The URL is never logged (it may hold a token). */
+  readonly webhookUrl: string | null;
+  /** Addresses handed to the email sender (the built-in one logs instead of sending). */
+  readonly emailTo: readonly string[];
+  /** Per portal and kind of event: the first event of a window is sent at once, the rest as one summary at its end. */
+  readonly throttleWindowMs: number;
+  /** Retries of a failed webhook delivery, with doubling delays from retryBaseDelayMs. */
+  readonly retries: number;
+  readonly retryBaseDelayMs: number;
+  /** A webhook that does not answer within this counts as a failed attempt. */
+  readonly timeoutMs: number;
+}
+
 /** How the gateway recognises the portal's answers, and how it answers in the portal's name. */
 export interface PortalSettings {
   readonly login: {
@@ -80,6 +98,7 @@ export interface PortalSettings {
       readonly drainPerSecond: number;
     };
   };
+  readonly notify: NotifySettings;
 }
 
 export interface EdgeLimits {

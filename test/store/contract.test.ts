@@ -68,7 +68,7 @@ describe.each(factories)('$name store', (factory) => {
     const t0 = clock.now();
     await store.counters([countOp(portal, 'k', window)], t0);
     clock.set(t0 + window - 1);
-    expect((await store.counters([countOp(portal, 'k', window, false)], clock.now())).ok && (await store.counters([countOp(portal, 'k', window, false)], clock.now()))).toEqual({ ok: true, values: [1] });
+    expect(await store.counters([countOp(portal, 'k', window, false)], clock.now())).toEqual({ ok: true, values: [1] });
     clock.set(t0 + window);
     expect(await store.counters([countOp(portal, 'k', window, false)], clock.now())).toEqual({ ok: true, values: [1] });
     clock.set(t0 + window + 1000);
