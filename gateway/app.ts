@@ -28,6 +28,8 @@ import { actStage } from './pipeline/act-stage';
 import { enforceStage } from './pipeline/enforce-stage';
 import { BlockView } from './lockout/block-view';
 import { Lockout } from './lockout/lockout';
+import { tapAudit } from './lockout/notify/audit-tap';
+import { Notifier } from './lockout/notify/notifier';
 import { RateBuckets } from './lockout/rate-buckets';
 import { priorOffencesOf, swallowSuccess } from './lockout/runtime';
 import { senseStage } from './pipeline/sense/sense-stage';
@@ -97,15 +99,15 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
   const view = new BlockView(clock);
   await view.follow(store, (err) => onBackgroundError(err, 'block view reload'));
   const lockout = new Lockout({ store, view, clock, onStoreError: onBackgroundError });
-  const allowlist = new CidrSet([]);
+  const allowlist = new CidrSet(config.allowlist);
   const actDeps = { lockout, view, clock, secret, settingsFor, allowlist };
   const upstream = new Upstream(config.upstream, config.limits);
   const pipeline: Pipeline = composePipeline({
     before: [
       classifyStage,
       enforceStage({ view, buckets: new RateBuckets(), clock, secret, settingsFor, allowlist, ipPrefix: config.ipPrefix }),
-      senseStage({ store, policies: () => policies.current(), secret, clock, ipPrefix: config.ipPrefix }),
-      scoreStage({ globalShadow: false, priorOffences: (ctx) => priorOffencesOf(view, ctx) }),
+      senseStage({ store, policies: () => policies.current(), secret, clock, ipPrefix: config.ipPrefix, failureModes: config.storeOptions.failureModes }),
+      scoreStage({ globalShadow: config.shadow, priorOffences: (ctx) => priorOffencesOf(view, ctx) }),
       actStage(actDeps),
     ],
     observe: [
@@ -116,7 +118,7 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
         clock,
         secret,
         settingsFor,
-        globalShadow: false,
+        globalShadow: config.shadow,
         onBackgroundError,
       }),
     ],
@@ -145,6 +147,9 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
     },
   });
   const reloadPolicies = (trigger: ReloadTrigger): ReloadResult => policies.reload(trigger);
+  // Notifications observe the audit trail (every lockout change is an audit event): see lockout/notify/audit-tap.ts.
+  const notifier = new Notifier({ settingsFor: (portal) => settingsFor(portal).notify, logger, registry: metrics.registry });
+  tapAudit(store, (event) => notifier.onAudit(event), (err) => onBackgroundError(err, 'notification'));
   const admin = createAdminServer({
     token: config.admin.token,
     registry: metrics.registry,
@@ -153,6 +158,13 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
     },
     policies: { current: () => policies.current(), last: () => policies.lastResult(), reload: () => reloadPolicies('admin_api') },
     onError: (err) => logger.error({ err }, 'admin API error'),
+    store,
+    view,
+    lockout,
+    secret,
+    clock,
+    ipPrefix: config.ipPrefix,
+    notifier,
   });
 
   const edgeAt = await listen(edge, config.listen, 'the gateway');

@@ -1,26 +1,36 @@
 /**
- * The admin listener (default 127.0.0.1:9180). Health routes are open; everything else needs the
- * bearer token. The control-plane issue adds the /v1 routes; this is the listener, the auth and the
- * operational routes every deployment needs from day one.
+ * The admin listener (default 127.0.0.1:9180): the control plane of DESIGN §3. Health routes and the
+ * OpenAPI document are open; everything else needs the bearer token (a missing and a wrong token get
+ * the same 401). Routes are dispatched from the table in ./routes.ts, which ./openapi.ts documents.
+ *
+ * One request's way: match the path (404) and the method (405) → token (401) → query parameters (422)
+ * → body: JSON (400), by its schema (422) → handler → JSON answer. Every error body is
+ * { error, code, message, field? } with a stable code from lib/errors.ts.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
-import { formatProblem } from '../lib/errors';
-import type { CompiledPolicySet } from '../policy/compiled';
-import type { ReloadResult } from '../policy/reloader';
+import type { Clock } from '../lib/clock';
+import { PortcullisError } from '../lib/errors';
+import type { BlockView } from '../lockout/block-view';
+import { Directory } from '../lockout/directory';
+import type { Lockout } from '../lockout/lockout';
+import type { Notifier } from '../lockout/notify/notifier';
+import { UnblockRequests } from '../lockout/unblock-requests';
+import type { Store } from '../store/port';
 import { bearerMatches } from './bearer';
+import { listAudit } from './handlers/audit';
+import { createBlock, liftBlock, listBlocks } from './handlers/blocks';
+import type { Answer, ControlPlane, Handler, PolicyControl, Readiness } from './handlers/context';
+import { explainPolicies, getPolicies, reloadPolicies } from './handlers/policies';
+import { approveRequest, fileRequest, getRequest, listRequests, rejectRequest, verifyIdentity } from './handlers/requests';
+import { getDirectory, getPosture, getUser, importDirectory, listUsers } from './handlers/users';
+import { AdminError, errorBody, readJson, sendJson } from './http-io';
+import { buildOpenApi } from './openapi';
+import { ROUTES, type RouteSpec } from './routes';
+import { registerStateMetrics } from './state-metrics';
+import { validateQuery } from './validate';
 
-export interface Readiness {
-  /** Null when ready, else why not (shown on /readyz). */
-  notReadyBecause(): string | null;
-}
-
-/** The live policy set, as the admin API shows and reloads it. */
-export interface PolicyControl {
-  current(): CompiledPolicySet;
-  last(): ReloadResult;
-  reload(): ReloadResult;
-}
+export type { PolicyControl, Readiness } from './handlers/context';
 
 export interface AdminDeps {
   readonly token: string | null;
@@ -28,72 +38,136 @@ export interface AdminDeps {
   readonly readiness: Readiness;
   readonly policies: PolicyControl;
   readonly onError: (err: unknown) => void;
+  readonly store: Store;
+  readonly view: BlockView;
+  readonly lockout: Lockout;
+  /** The deployment's key: user ids are keyed hashes of portal and login. */
+  readonly secret: string;
+  readonly clock: Clock;
+  readonly ipPrefix: { readonly v4: number; readonly v6: number };
+  /** Closed with the listener (it holds throttle windows and retries). */
+  readonly notifier?: Notifier;
 }
+
+const ok = (body: unknown, status = 200): Answer => ({ status, body });
+
+const HANDLERS: Readonly<Record<string, Handler>> = {
+  healthz: async () => ok({ status: 'ok' }),
+  readyz: async ({ cp }) => {
+    const why = cp.readiness.notReadyBecause();
+    return why ? ok({ status: 'not_ready', reason: why }, 503) : ok({ status: 'ready' });
+  },
+  metrics: async ({ cp }) => ({ status: 200, body: await cp.registry.metrics(), text: { contentType: cp.registry.contentType } }),
+  openapi: async () => ok(buildOpenApi()),
+  listBlocks,
+  createBlock,
+  liftBlock,
+  listUnblockRequests: listRequests,
+  fileUnblockRequest: fileRequest,
+  getUnblockRequest: getRequest,
+  verifyIdentity,
+  approveUnblockRequest: approveRequest,
+  rejectUnblockRequest: rejectRequest,
+  importDirectory,
+  getDirectory,
+  listUsers,
+  getUser,
+  getPosture,
+  listAudit,
+  getPolicies,
+  reloadPolicies,
+  explainPolicies,
+};
+
+interface CompiledRoute {
+  readonly spec: RouteSpec;
+  readonly pattern: RegExp;
+  readonly names: readonly string[];
+}
+
+const COMPILED: readonly CompiledRoute[] = ROUTES.map((spec) => {
+  const names: string[] = [];
+  const source = spec.path.replace(/[.]/g, '\\.').replace(/\{(\w+)\}/g, (_m, name: string) => {
+    names.push(name);
+    return '([^/]+)';
+  });
+  if (!HANDLERS[spec.operationId]) throw new Error(`admin route ${spec.operationId} has no handler`);
+  return { spec, pattern: new RegExp(`^${source}$`), names };
+});
 
 export function createAdminServer(deps: AdminDeps): http.Server {
-  return http.createServer((req, res) => {
-    route(deps, req, res).catch((err: unknown) => {
+  const directory = new Directory({ store: deps.store, view: deps.view, secret: deps.secret, clock: deps.clock });
+  const cp: ControlPlane = {
+    registry: deps.registry,
+    readiness: deps.readiness,
+    policies: deps.policies,
+    store: deps.store,
+    view: deps.view,
+    lockout: deps.lockout,
+    directory,
+    requests: new UnblockRequests({ store: deps.store, view: deps.view, lockout: deps.lockout, directory, secret: deps.secret, clock: deps.clock }),
+    secret: deps.secret,
+    clock: deps.clock,
+    ipPrefix: deps.ipPrefix,
+  };
+  registerStateMetrics(deps.registry, {
+    blocks: () => deps.view.list(),
+    storeHealth: () => deps.store.health(),
+    lastRemoteChangeLagMs: () => deps.view.lastRemoteChangeLagMs,
+  });
+  const server = http.createServer((req, res) => {
+    route(cp, deps, req, res).catch((err: unknown) => {
+      if (res.headersSent) return;
+      if (err instanceof AdminError) {
+        const headers: Record<string, string> = err.status === 405 ? { allow: String(err.extra.allow) } : err.status === 401 ? { 'www-authenticate': 'Bearer realm="portcullis-admin"' } : {};
+        return sendJson(res, err.status, errorBody(err), headers);
+      }
+      if (err instanceof PortcullisError && err.code === 'PC_ERR_STORE_UNAVAILABLE') {
+        return sendJson(res, 503, errorBody(new AdminError(503, err.code, 'the store did not answer; try again')));
+      }
       deps.onError(err);
-      if (!res.headersSent) json(res, 500, { error: 'internal', code: 'PC_ERR_INTERNAL' });
+      sendJson(res, 500, { error: 'internal', code: 'PC_ERR_INTERNAL', message: 'an unexpected failure; see the gateway log' });
     });
   });
+  server.on('close', () => {
+    deps.notifier?.close().catch(deps.onError);
+  });
+  return server;
 }
 
-async function route(deps: AdminDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const path = (req.url ?? '/').split('?')[0];
-  if (req.method === 'GET' && path === '/healthz') return json(res, 200, { status: 'ok' });
-  if (req.method === 'GET' && path === '/readyz') {
-    const why = deps.readiness.notReadyBecause();
-    return json(res, why ? 503 : 200, why ? { status: 'not_ready', reason: why } : { status: 'ready' });
+async function route(cp: ControlPlane, deps: AdminDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://admin');
+  const method = (req.method ?? 'GET').toUpperCase();
+  const matches = COMPILED.map((r) => ({ r, m: r.pattern.exec(url.pathname) })).filter((x) => x.m !== null);
+  const hit = matches.find((x) => x.r.spec.method === method || (method === 'HEAD' && x.r.spec.method === 'GET'));
+  // Open routes answer without a token; for the rest, 401 comes before 404/405 so that the route table
+  // is not probeable without the token.
+  if (!hit?.r.spec.open && !bearerMatches(req.headers, deps.token)) {
+    throw new AdminError(401, 'PC_ERR_ADMIN_UNAUTHORIZED', 'a valid bearer token is required');
   }
-  if (!bearerMatches(req.headers, deps.token)) {
-    res.setHeader('www-authenticate', 'Bearer realm="portcullis-admin"');
-    return json(res, 401, { error: 'unauthorized', message: 'a valid bearer token is required' });
+  if (!hit) {
+    if (matches.length > 0) {
+      const allow = [...new Set(matches.map((x) => x.r.spec.method))].join(', ');
+      throw new AdminError(405, 'PC_ERR_ADMIN_METHOD_NOT_ALLOWED', `${method} is not allowed on ${url.pathname}; allowed: ${allow}`, { allow });
+    }
+    throw new AdminError(404, 'PC_ERR_ADMIN_NOT_FOUND', `no route ${method} ${url.pathname} (GET /openapi.json lists them)`);
   }
-  if (req.method === 'GET' && path === '/metrics') {
-    const text = await deps.registry.metrics();
-    res.writeHead(200, { 'content-type': deps.registry.contentType });
-    res.end(text);
+  const { spec } = hit.r;
+  const params: Record<string, string> = {};
+  hit.r.names.forEach((name, i) => {
+    try {
+      params[name] = decodeURIComponent(hit.m![i + 1]!);
+    } catch {
+      throw new AdminError(404, 'PC_ERR_ADMIN_NOT_FOUND', `${name}: not a valid URL-encoded value`);
+    }
+  });
+  const query = validateQuery(spec.query, url.searchParams);
+  const body = spec.body || method === 'POST' || method === 'PUT' ? await readJson(req) : undefined;
+  const answer = await HANDLERS[spec.operationId]!({ cp, params, query, body });
+  if (answer.text) {
+    res.writeHead(answer.status, { 'content-type': answer.text.contentType, 'cache-control': 'no-store' });
+    res.end(method === 'HEAD' ? undefined : String(answer.body));
     return;
   }
-  if (req.method === 'GET' && path === '/v1/policies') return json(res, 200, describePolicies(deps.policies));
-  if (req.method === 'POST' && path === '/v1/policies/reload') {
-    const r = deps.policies.reload();
-    return json(res, r.ok ? 200 : 422, { ...describeReload(r), ...(r.ok ? {} : { error: 'policy_load_failed' }) });
-  }
-  json(res, 404, { error: 'not_found', message: `no route ${req.method} ${path}` });
-}
-
-function describeReload(r: ReloadResult): object {
-  return {
-    ok: r.ok,
-    trigger: r.trigger,
-    at: new Date(r.atMs).toISOString(),
-    duration_ms: Math.round(r.durationMs * 10) / 10,
-    version: r.version,
-    errors: r.problems.map((p) => ({ code: p.code, file: p.file, line: p.line, col: p.col, key: p.keyPath, problem: p.problem, message: formatProblem(p) })),
-  };
-}
-
-function describePolicies(p: PolicyControl): object {
-  const set = p.current();
-  return {
-    version: set.version,
-    files: set.files,
-    policies: set.policies.map((pol) => ({
-      name: pol.name,
-      file: pol.file,
-      on: [...pol.on],
-      mode: pol.mode,
-      rules: pol.rules.map((r) => ({ id: r.id, phase: r.phase, score: r.score, shadow: r.shadow, when: r.when })),
-      actions: pol.actions.map((a) => ({ at: a.at, do: a.do, also: a.also, ...(a.durationMs !== undefined ? { duration_ms: a.durationMs } : {}) })),
-    })),
-    last_reload: describeReload(p.last()),
-  };
-}
-
-function json(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(text);
+  sendJson(res, answer.status, answer.body);
 }

@@ -68,6 +68,8 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   policiesDir: './policies',
   stateDir: './state',
   trustedProxies: [],
+  allowlist: [],
+  shadow: false,
   secret: null,
   logLevel: 'info',
   store: { kind: 'memory' },

@@ -31,6 +31,8 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
   { name: 'PORTCULLIS_POLICIES', key: 'policiesDir', default: DEFAULT_CONFIG.policiesDir, description: 'Folder of policy files, relative to the working directory.' },
   { name: 'PORTCULLIS_STATE_DIR', key: 'stateDir', default: DEFAULT_CONFIG.stateDir, description: 'State folder of the memory store, relative to the working directory.' },
   { name: 'PORTCULLIS_TRUSTED_PROXIES', key: 'trustedProxies', default: '(none)', description: 'Comma-separated CIDRs whose forwarding headers are believed.' },
+  { name: 'PORTCULLIS_ALLOWLIST', key: 'allowlist', default: '(none)', description: 'Comma-separated CIDRs that no block or rule applies to.' },
+  { name: 'PORTCULLIS_SHADOW', key: 'shadow', default: 'false', description: 'true: global shadow mode (evaluate and log, enforce nothing new).' },
   { name: 'PORTCULLIS_SECRET', key: 'secret', default: '(none)', description: 'Key for keyed hashes, 16+ characters (`openssl rand -hex 32`). Required by `serve`.' },
   { name: 'PORTCULLIS_LOG_LEVEL', key: 'logLevel', default: DEFAULT_CONFIG.logLevel, description: `One of ${LOG_LEVELS.join(', ')}.` },
   { name: 'REDIS_URL', key: 'store', default: '(none)', description: 'Use a single Redis node: redis://[:password@]host:port[/db] or rediss://.' },
@@ -95,6 +97,10 @@ export function readEnv(env: NodeJS.ProcessEnv, cwd: string, currentStore: Store
     policiesDir: mapDefined(value('PORTCULLIS_POLICIES'), (p) => resolve(cwd, p)),
     stateDir: mapDefined(value('PORTCULLIS_STATE_DIR'), (p) => resolve(cwd, p)),
     trustedProxies: parsed('PORTCULLIS_TRUSTED_PROXIES', 'trustedProxies', list(parseCidr)),
+    allowlist: parsed('PORTCULLIS_ALLOWLIST', 'allowlist', list(parseCidr)),
+    shadow: parsed('PORTCULLIS_SHADOW', 'shadow', (t) =>
+      /^(true|1|yes|on)$/i.test(t) ? { ok: true, value: true } : /^(false|0|no|off)$/i.test(t) ? { ok: true, value: false } : { ok: false, reason: `"${t}" is not a boolean; use true or false` },
+    ),
     secret: value('PORTCULLIS_SECRET'),
     logLevel: parsed('PORTCULLIS_LOG_LEVEL', 'logLevel', (t) =>
       (LOG_LEVELS as readonly string[]).includes(t)

@@ -86,7 +86,12 @@ export function storeOf(raw: RawStore): StoreConfig {
 }
 
 function toLayer(raw: RawConfig, folder: string): ConfigLayer {
-  const { listen, admin, store, policiesDir, stateDir, trustedProxies, ...rest } = raw;
+  const { listen, admin, store, policiesDir, stateDir, trustedProxies, allowlist, ...rest } = raw;
+  const cidrs = (list: readonly string[] | undefined): string[] | undefined =>
+    list?.map((cidr) => {
+      const parsed = parseCidr(cidr);
+      return parsed.ok ? parsed.value : cidr;
+    });
   return {
     ...rest,
     listen: listenOf(listen, DEFAULT_CONFIG.listen),
@@ -95,9 +100,7 @@ function toLayer(raw: RawConfig, folder: string): ConfigLayer {
     // Relative to the file, not to wherever the process happens to start: the file travels with them.
     policiesDir: policiesDir === undefined ? undefined : resolve(folder, policiesDir),
     stateDir: stateDir === undefined ? undefined : resolve(folder, stateDir),
-    trustedProxies: trustedProxies?.map((cidr) => {
-      const parsed = parseCidr(cidr);
-      return parsed.ok ? parsed.value : cidr;
-    }),
+    trustedProxies: cidrs(trustedProxies),
+    allowlist: cidrs(allowlist),
   };
 }

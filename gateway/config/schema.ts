@@ -174,6 +174,18 @@ export const CONFIG_SCHEMA = {
       uniqueItems: true,
       items: { type: 'string', format: 'cidr' },
     },
+    allowlist: {
+      type: 'array',
+      description: 'CIDRs (or single addresses) that no block and no policy rule ever applies to.',
+      default: DEFAULT_CONFIG.allowlist,
+      uniqueItems: true,
+      items: { type: 'string', format: 'cidr' },
+    },
+    shadow: {
+      type: 'boolean',
+      description: 'Global shadow mode: evaluate and log every policy (would_have), enforce nothing. Known blocks stay enforced.',
+      default: DEFAULT_CONFIG.shadow,
+    },
     secret: {
       type: ['string', 'null'],
       minLength: 1,

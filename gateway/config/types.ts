@@ -135,6 +135,10 @@ export interface GatewayConfig {
   readonly stateDir: string;
   /** CIDRs whose X-Forwarded-For / Forwarded headers are believed. Empty: none are. */
   readonly trustedProxies: readonly string[];
+  /** CIDRs that no block and no rule ever applies to (the office, the monitoring). */
+  readonly allowlist: readonly string[];
+  /** Global shadow mode: every policy is evaluated and logged, nothing is enforced (a dry run). */
+  readonly shadow: boolean;
   /** Key for keyed hashes and signed cookies. `serve` refuses to start without one. */
   readonly secret: string | null;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { request } from 'undici';
 import { startGateway } from '../../app';
 import { loadConfig } from '../../config/load';
 import { hostPortOption, nonNegativeNumberOption } from '../options';
@@ -47,7 +48,9 @@ export function registerDemo(program: Command): void {
           listen: opts.listen ? hostPortOption(opts.listen, '--listen') : base.listen,
         };
         const gw = await startGateway(config);
-        process.stdout.write(banner(gw.url, gw.adminUrl, portal.url, token, sim.loadSeed(seedFile)));
+        const seed = sim.loadSeed(seedFile);
+        await importSeedDirectory(gw.adminUrl, token, seed);
+        process.stdout.write(banner(gw.url, gw.adminUrl, portal.url, token, seed));
         onReloadSignal(() => gw.reloadPolicies('sighup'));
         keepServingOnStrayErrors((err, origin) => gw.logger.error({ err, origin, code: 'PC_ERR_INTERNAL' }, 'stray error caught; still serving'));
         onShutdown(async () => {
@@ -58,6 +61,31 @@ export function registerDemo(program: Command): void {
         reportAndExit(err);
       }
     });
+}
+
+/**
+ * The support flow needs each portal's directory (who is an admin or the owner, who is active): the
+ * demo imports the simulator seed's users through the admin API, as ops would import their portal's.
+ * Logins, emails, names and flags only: the seed's passwords never leave the simulator's side.
+ */
+async function importSeedDirectory(adminUrl: string, token: string, seed: SimSeed): Promise<void> {
+  for (const p of seed.portals) {
+    const users = p.users.map((u) => ({
+      login: u.login,
+      ...(u.email !== undefined ? { email: u.email } : {}),
+      ...(u.name !== undefined ? { name: u.name } : {}),
+      admin: u.admin === true,
+      owner: u.owner === true,
+      active: u.active !== false,
+    }));
+    const res = await request(`${adminUrl}/v1/portals/${encodeURIComponent(p.host)}/directory`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(users),
+    });
+    const text = await res.body.text();
+    if (res.statusCode !== 200) throw new Error(`importing the directory of ${p.host} failed: ${res.statusCode} ${text}`);
+  }
 }
 
 /** A secret kept in the state folder, so that device cookies survive a demo restart. */

@@ -85,7 +85,7 @@ export function observeStage(deps: ObserveDeps): ObserveStage {
         // and the client gets the portal's own failure answer instead.
         if (outcome.success && (r.decoy || r.blocked.includes('user'))) return deps.swallow(ctx, answer);
       }
-      if (c.kind === 'login' && outcome.success) learn(deps, ctx, state);
+      if (c.kind === 'login' && outcome.success) await learn(deps, ctx, state);
       else if (c.kind === 'login' && outcome.secondFactorAsked) noteSecondFactor(deps, ctx, state);
       else if (c.kind === 'password_change' && outcome.success) passwordChanged(deps, ctx);
       return undefined;
@@ -124,7 +124,7 @@ async function recordOutcome(deps: ObserveDeps, ctx: RequestContext, state: Requ
   const events = eventsOfKind(c.kind)!;
   // A password step that asks for the second factor is neither: the password was right.
   const event = outcome.success ? events.success : outcome.failure ? events.failed : undefined;
-  if (event) await countAndRead(deps, state, c.portal, event, plan.outcomeCounters, plan.readAtOutcome, deps.clock.now());
+  if (event) await countAndRead(deps, state, c.kind, c.portal, event, plan.outcomeCounters, plan.readAtOutcome, deps.clock.now());
   if (plan.hasOutcomeRules) {
     state.outcomeVerdict = evaluate(state.policies, 'outcome', c.kind, state.signals, { globalShadow: deps.globalShadow });
   }
@@ -158,10 +158,10 @@ function noteSecondFactor(deps: ObserveDeps, ctx: RequestContext, state: Request
 }
 
 /** After a success of the password step: remember the device, the place, and what the password showed. */
-function learn(deps: ObserveDeps, ctx: RequestContext, state: RequestState): void {
+function learn(deps: ObserveDeps, ctx: RequestContext, state: RequestState): Promise<void> {
   const c = ctx.classified!;
   const login = c.principal.login;
-  if (!login || !state.userId || !state.device) return;
+  if (!login || !state.userId || !state.device) return Promise.resolve();
   const nowMs = deps.clock.now();
   const memory = rememberLoginSuccess({
     device: state.device,
@@ -172,8 +172,9 @@ function learn(deps: ObserveDeps, ctx: RequestContext, state: RequestState): voi
     mintDeviceId: newDeviceId,
   });
   const record: UserRecord = rememberSuccess(state.user, { id: state.userId, portal: c.portal, login }, memory, nowMs);
-  deps.store.put('users', c.portal, record).catch((err: unknown) => deps.onBackgroundError(err, 'remember user'));
   if (memory.device.issueCookie) {
     ctx.extraHeaders = ['Set-Cookie', issueDeviceCookie(deps.secret, { deviceId: memory.device.deviceId, nowMs, secure: ctx.head.secure })];
   }
+  // Waited for: the client's next request must find its device known (read your own writes).
+  return deps.store.put('users', c.portal, record).catch((err: unknown) => deps.onBackgroundError(err, 'remember user'));
 }

@@ -28,6 +28,9 @@ import { requestSignals } from '../../signals/request-signals';
 import { restSignals } from '../../signals/rest-signals';
 import { userSignals } from '../../signals/user-signals';
 import type { Store } from '../../store/port';
+import type { FailureMode } from '../../config/types';
+import { plainAnswer } from '../answer';
+import type { RequestKind } from '../request';
 import type { RequestContext } from '../context';
 import type { RequestState } from '../request-state';
 import type { BeforeStage } from '../stages';
@@ -42,7 +45,12 @@ export interface SenseDeps {
   readonly secret: string;
   readonly clock: Clock;
   readonly ipPrefix: { readonly v4: number; readonly v6: number };
+  /** What a request of each kind gets when the store cannot count (storeOptions.failureModes). */
+  readonly failureModes: Readonly<Record<string, FailureMode>>;
 }
+
+/** fail_closed: the request is refused while its counters cannot be kept (an honest 503, not a decoy). */
+const STORE_DOWN = plainAnswer(503, 'Service Unavailable: the gateway cannot keep its counters right now; try again shortly.', 'store_unavailable');
 
 export function senseStage(deps: SenseDeps): BeforeStage {
   return {
@@ -52,7 +60,9 @@ export function senseStage(deps: SenseDeps): BeforeStage {
       const kind = ctx.classified!.kind;
       const plan = planFor(set, kind);
       if (!plan.active) return undefined; // nothing reads this kind: no work, no promise
-      return sense(deps, ctx, set, plan).then(() => undefined);
+      return sense(deps, ctx, set, plan).then(() =>
+        ctx.state?.storeUnavailable && deps.failureModes[kind] === 'fail_closed' ? STORE_DOWN : undefined,
+      );
     },
   };
 }
@@ -119,13 +129,14 @@ async function sense(deps: SenseDeps, ctx: RequestContext, set: CompiledPolicySe
 
   Object.assign(state.keys, counterKeys(deps, ctx, state, plan, req.ip));
   const events = eventsOfKind(c.kind)!;
-  await countAndRead(deps, state, c.portal, events.attempt, plan.attemptCounters, plan.readAtAttempt, nowMs);
+  await countAndRead(deps, state, c.kind, c.portal, events.attempt, plan.attemptCounters, plan.readAtAttempt, nowMs);
 }
 
 /** Adds `event` to the counters that record it and reads the ones needed, into `state.signals`. */
 export async function countAndRead(
   deps: Pick<SenseDeps, 'store'>,
   state: RequestState,
+  kind: RequestKind,
   portal: string,
   event: string,
   recording: SensePlan['attemptCounters'],
@@ -136,7 +147,7 @@ export async function countAndRead(
   if (batch.ops.length === 0) return;
   let result;
   try {
-    result = await deps.store.counters(batch.ops, nowMs);
+    result = await deps.store.counters(batch.ops, nowMs, { kind });
   } catch {
     result = { ok: false as const, reason: 'store_unavailable' as const };
   }
