@@ -33,6 +33,7 @@ import { Notifier } from './lockout/notify/notifier';
 import { RateBuckets } from './lockout/rate-buckets';
 import { priorOffencesOf, swallowSuccess } from './lockout/runtime';
 import { senseStage } from './pipeline/sense/sense-stage';
+import { PortalFactsCache } from './pipeline/sense/portal-facts';
 import { composePipeline, type Pipeline } from './pipeline/stages';
 import { PolicyReloader, type ReloadResult, type ReloadTrigger } from './policy/reloader';
 import { createStore, type Store } from './store';
@@ -106,7 +107,7 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
     before: [
       classifyStage,
       enforceStage({ view, buckets: new RateBuckets(), clock, secret, settingsFor, allowlist, ipPrefix: config.ipPrefix }),
-      senseStage({ store, policies: () => policies.current(), secret, clock, ipPrefix: config.ipPrefix, failureModes: config.storeOptions.failureModes }),
+      senseStage({ store, policies: () => policies.current(), secret, clock, ipPrefix: config.ipPrefix, failureModes: config.storeOptions.failureModes, portalFacts: new PortalFactsCache(store, view, clock) }),
       scoreStage({ globalShadow: config.shadow, priorOffences: (ctx) => priorOffencesOf(view, ctx) }),
       actStage(actDeps),
     ],

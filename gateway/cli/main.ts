@@ -3,10 +3,15 @@
  * issues add `policy`, `blocks`, `requests`, `users`, `posture` and `audit`.
  */
 import { Command } from 'commander';
+import { registerAudit } from './commands/audit';
+import { registerBlocks } from './commands/blocks';
 import { registerDemo } from './commands/demo';
 import { registerPortal } from './commands/portal';
 import { registerPolicy } from './commands/policy';
+import { registerPosture } from './commands/posture';
+import { registerRequests } from './commands/requests';
 import { registerServe } from './commands/serve';
+import { registerUsers } from './commands/users';
 import { EXIT_CONFIG } from './fail';
 import { packageVersion } from '../lib/version';
 
@@ -29,6 +34,11 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerPortal(program);
   registerPolicy(program);
+  registerBlocks(program);
+  registerRequests(program);
+  registerUsers(program);
+  registerPosture(program);
+  registerAudit(program);
   return program;
 }
 

@@ -71,7 +71,6 @@ export const SIGNAL_CATALOG: readonly SignalDef[] = [
   { name: 'password.strength', type: 'int', description: 'Strength score 0 (trivial) to 4 (strong): zxcvbn of the first 32 characters; 0 for a common password.', whenUnknown: 0, kinds: PASSWORD_KINDS },
   { name: 'password.common', type: 'bool', description: 'In the bundled list of the 300,000 most common passwords (as sent or lower-cased; 1 in 10,000 false positives).', whenUnknown: false, kinds: PASSWORD_KINDS },
   { name: 'password.contains_login', type: 'bool', description: 'Contains the login name (case-insensitive), or the local part of an e-mail login; logins under 3 characters never match.', whenUnknown: false, kinds: PASSWORD_KINDS },
-  { name: 'password.repeated', type: 'bool', description: 'The same client already tried this same wrong password in the window (counted once).', whenUnknown: false, kinds: PASSWORD_KINDS },
   // user.*
   { name: 'user.login', type: 'string', description: 'The login name the request is for, or "".', whenUnknown: '' },
   { name: 'user.known', type: 'bool', description: 'The gateway has seen this user succeed.', whenUnknown: false },

@@ -134,6 +134,23 @@ describe('signals, through probe policies', () => {
     }
   });
 
+  test('user.active_employees_on_portal counts the users seen succeeding, less the blocked ones', async () => {
+    const s = await startStack({ config: { policiesDir: probePolicies('  - { id: two-colleagues, when: user.active_employees_on_portal >= 2, score: 1 }') } });
+    try {
+      expect((await login(s, 'bob', 'Demo-Bob-2024!')).line.rules).toEqual([]);
+      await login(s, 'admin', 'Demo-Owner-2024!');
+      // The count is cached for a minute per portal: a fresh gateway on the same state reads it anew.
+      const s2 = await startStack({ config: { stateDir: s.gw.config.stateDir, policiesDir: s.gw.config.policiesDir } });
+      try {
+        expect((await login(s2, 'carol', 'nope')).line.rules).toEqual(['two-colleagues']);
+      } finally {
+        await s2.close();
+      }
+    } finally {
+      await s.close();
+    }
+  });
+
   test('password signals are computed from the attempt and never logged', async () => {
     const s = await startStack({ config: { policiesDir: probePolicies('  - { id: common-password, when: password.common, score: 1 }\n  - { id: contains-login, when: password.contains_login, score: 1 }') } });
     try {

@@ -83,7 +83,8 @@ const LOGIN_VARIANTS: Variant[] = [
   login('CHANGE_PWD with the current password', formPost('/auth/?change_password=yes', new URLSearchParams({ AUTH_FORM: 'Y', TYPE: 'CHANGE_PWD', USER_LOGIN: 'bob', USER_CURRENT_PASSWORD: BOB_PASSWORD, USER_CHECKWORD: 'x', USER_PASSWORD: 'New-Pass-2026!', USER_CONFIRM_PASSWORD: 'New-Pass-2026!' }).toString()), true),
   login('AUTH_FORM in a cookie', get(`/crm/?TYPE=AUTH&USER_LOGIN=bob&USER_PASSWORD=${encodeURIComponent(BOB_PASSWORD)}`, [['Cookie', 'AUTH_FORM=Y']]), true),
   // ---- bodies ----
-  login('multipart/form-data', formPost('/auth/', mp.body, [['Content-Type', mp.contentType]])),
+  login('multipart/form-data', { method: 'POST', target: '/auth/', headers: [['Content-Type', mp.contentType]], body: mp.body }),
+  login('two Content-Type headers (form first), multipart body', formPost('/auth/', mp.body, [['Content-Type', mp.contentType]]), true),
   login('multipart with a file part, on a page', { method: 'POST', target: '/crm/', headers: [['Content-Type', mpFile.contentType]], body: mpFile.body }),
   login('multipart with unquoted field names', { method: 'POST', target: '/auth/', headers: [['Content-Type', mpUnquoted.contentType]], body: mpUnquoted.body }),
   login('content type with charset', { method: 'POST', target: '/auth/', headers: [['Content-Type', `${FORM}; charset=UTF-8`]], body: Q }),
@@ -203,7 +204,7 @@ describe('bypass attempts while bob and the portal\'s REST are blocked', () => {
 
   test('the table has at least 60 variants, each with a unique name', () => {
     expect(VARIANTS.length).toBeGreaterThanOrEqual(60);
-    expect(new Set(VARIANTS.map((v) => v.name)).size).toBe(VARIANTS.length);
+    expect(new Set(VARIANTS.map((v) => `${v.kind}: ${v.name}`)).size).toBe(VARIANTS.length);
   });
 
   test.each(VARIANTS.map((v) => [`${v.kind}: ${v.name}`, v] as const))('%s', async (_label, v) => {

@@ -6,6 +6,7 @@
  *   exit 1  the API is unreachable, refused the token, or refused the operation (its code is shown)
  *   exit 2  a usage error (a missing or contradictory option, no token at all)
  */
+import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { request } from 'undici';
 import { EXIT_CONFIG, EXIT_RUNTIME } from '../fail';
@@ -104,7 +105,7 @@ export class AdminClient {
 }
 
 /** Runs an admin command: its output, or its failure as the exit codes above say. */
-export async function runAdmin(opts: AdminCliOptions, action: (client: AdminClient) => Promise<unknown>, render: (result: any) => string): Promise<void> {
+export async function runAdmin<T>(opts: AdminCliOptions, action: (client: AdminClient) => Promise<T>, render: (result: T) => string): Promise<void> {
   try {
     const client = new AdminClient(opts);
     const result = await action(client);
@@ -144,7 +145,7 @@ export function fields(obj: Record<string, unknown>, keys: readonly string[]): s
 /** The name recorded as operator or support person when none is given. */
 export function whoami(): string {
   try {
-    return (process.env.USER ?? require('node:os').userInfo().username) || 'cli';
+    return (process.env.USER ?? userInfo().username) || 'cli';
   } catch {
     return 'cli';
   }

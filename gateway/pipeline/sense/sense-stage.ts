@@ -36,6 +36,7 @@ import type { RequestState } from '../request-state';
 import type { BeforeStage } from '../stages';
 import { counterBatch } from './counter-ops';
 import { planFor, type SensePlan } from './plan';
+import type { PortalFactsCache } from './portal-facts';
 import { historyOf, userId, type UserRecord } from './user-record';
 
 export interface SenseDeps {
@@ -45,6 +46,8 @@ export interface SenseDeps {
   readonly secret: string;
   readonly clock: Clock;
   readonly ipPrefix: { readonly v4: number; readonly v6: number };
+  /** Portal-wide facts (active employees), cached; absent: unknown (0). */
+  readonly portalFacts?: PortalFactsCache;
   /** What a request of each kind gets when the store cannot count (storeOptions.failureModes). */
   readonly failureModes: Readonly<Record<string, FailureMode>>;
 }
@@ -116,7 +119,17 @@ async function sense(deps: SenseDeps, ctx: RequestContext, set: CompiledPolicySe
     }
   }
   const history = historyOf(state.user) ?? UNKNOWN_USER;
-  if (plan.groups.has('user')) put(signals, 'user', userSignals(c, history, undefined));
+  if (plan.groups.has('user')) {
+    let facts;
+    if (deps.portalFacts && plan.signals.has('user.active_employees_on_portal')) {
+      try {
+        facts = await deps.portalFacts.get(c.portal);
+      } catch {
+        state.storeUnavailable = true;
+      }
+    }
+    put(signals, 'user', userSignals(c, history, facts));
+  }
   if (plan.groups.has('device')) {
     const cookie = ctx.head.headers.cookie ? readDeviceCookie(deps.secret, ctx.head.headers.cookie, { nowMs }) : NO_DEVICE_COOKIE;
     state.device = deviceSignals(ctx.head, cookie, history, { secret: deps.secret });

@@ -1,7 +1,8 @@
 /**
- * "The same wrong password repeated by the same client is counted once" (issue 3), checked by the
- * store without ever storing the password: the store keeps, for the counter's window only, a keyed
- * hash of (portal, login, client, password) and counts a failure only when that hash is new.
+ * "The same wrong password repeated by the same client is counted once" (issue 3): policies count the
+ * counter key `password` distinctly (`{ distinct: password, of: login.failed, … }`), and this keyed
+ * hash of (portal, login, client, password) is that key. The store keeps it for the counter's window
+ * only; the password itself is never stored.
  *
  * The hash is bound to the portal, the login and the client, so it cannot be compared across users
  * (two users with the same password give unrelated hashes) or used as a dictionary over the window's
@@ -20,9 +21,4 @@ export interface PasswordAttempt {
 
 export function attemptedPasswordHash(secret: Secret, attempt: PasswordAttempt): string {
   return keyedHash(secret, 'password_attempt', attempt.portal, attempt.login.toLowerCase(), attempt.client, attempt.password);
-}
-
-/** `password.repeated`: the store's answer for this attempt's hash, given as a set of the window's hashes. */
-export function isRepeatedAttempt(attemptHash: string, windowHashes: ReadonlySet<string>): boolean {
-  return attemptHash !== '' && windowHashes.has(attemptHash);
 }

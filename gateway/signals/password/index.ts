@@ -1,4 +1,4 @@
-export { attemptedPasswordHash, isRepeatedAttempt, type PasswordAttempt } from './attempted-password';
+export { attemptedPasswordHash, type PasswordAttempt } from './attempted-password';
 export { BloomFilter, bloomFalsePositiveRate, bloomShape, type BloomShape } from './bloom-filter';
 export { characterCounts, type CharacterCounts } from './character-classes';
 export {
