@@ -34,6 +34,7 @@ import { RateBuckets } from './lockout/rate-buckets';
 import { priorOffencesOf, swallowSuccess } from './lockout/runtime';
 import { senseStage } from './pipeline/sense/sense-stage';
 import { PortalFactsCache } from './pipeline/sense/portal-facts';
+import { CounterBatcher } from './pipeline/sense/counter-batcher';
 import { composePipeline, type Pipeline } from './pipeline/stages';
 import { PolicyReloader, type ReloadResult, type ReloadTrigger } from './policy/reloader';
 import { createStore, type Store } from './store';
@@ -103,17 +104,19 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
   const allowlist = new CidrSet(config.allowlist);
   const actDeps = { lockout, view, clock, secret, settingsFor, allowlist };
   const upstream = new Upstream(config.upstream, config.limits);
+  const batcher = new CounterBatcher({ store, flushMs: 20, maxQueued: 512, now: () => clock.now(), onError: (err) => onBackgroundError(err, 'counter batch') });
   const pipeline: Pipeline = composePipeline({
     before: [
       classifyStage,
       enforceStage({ view, buckets: new RateBuckets(), clock, secret, settingsFor, allowlist, ipPrefix: config.ipPrefix }),
-      senseStage({ store, policies: () => policies.current(), secret, clock, ipPrefix: config.ipPrefix, failureModes: config.storeOptions.failureModes, portalFacts: new PortalFactsCache(store, view, clock) }),
+      senseStage({ store, policies: () => policies.current(), secret, clock, ipPrefix: config.ipPrefix, failureModes: config.storeOptions.failureModes, portalFacts: new PortalFactsCache(store, view, clock), batcher }),
       scoreStage({ globalShadow: config.shadow, priorOffences: (ctx) => priorOffencesOf(view, ctx) }),
       actStage(actDeps),
     ],
     observe: [
       observeStage({
         act: actDeps,
+        batcher,
         swallow: (ctx, success) => swallowSuccess(upstream, settingsFor(ctx.classified!.portal), ctx, success, onBackgroundError),
         store,
         clock,
@@ -201,6 +204,7 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
       await Promise.all([closeServer(edge), closeServer(admin)]);
       await upstream.close();
       view.stop();
+      batcher.close();
       events.close();
       await store.close();
       flushLogger(loggers.requests);

@@ -204,7 +204,11 @@ const PASSWORD_FORMS = [BOB_PASSWORD, encodeURIComponent(BOB_PASSWORD), BOB_PASS
  * What in these recorded requests carries bob's credentials or a REST call (when restBlocked).
  * Returns one line per problem; [] means nothing leaked.
  */
-export async function leaks(received: readonly RecordedRequest[], opts: { restBlocked?: boolean; user?: string; password?: string } = {}): Promise<string[]> {
+export async function leaks(
+  received: readonly RecordedRequest[],
+  opts: { restBlocked?: boolean; user?: string; password?: string; /** false: only what the portal's login handler would read (AUTH_FORM set, or Basic) counts. Default true: any trace of the password. */ strict?: boolean } = {},
+): Promise<string[]> {
+  const strict = opts.strict ?? true;
   const user = (opts.user ?? 'bob').toLowerCase();
   const password = opts.password ?? BOB_PASSWORD;
   const forms = opts.password === undefined ? PASSWORD_FORMS : [password, encodeURIComponent(password)];
@@ -214,10 +218,20 @@ export async function leaks(received: readonly RecordedRequest[], opts: { restBl
     const auth = Array.isArray(r.headers.authorization) ? r.headers.authorization.join(',') : String(r.headers.authorization ?? '');
     const rawText = `${r.url}\n${r.body}\n${auth}\n${String(r.headers.cookie ?? '')}`;
     const decoded = decodeAll(rawText);
-    for (const f of forms) {
-      if (rawText.includes(f) || decoded.includes(password)) {
-        problems.push(`${label}: carries the password (${f === BOB_BASIC ? 'Basic' : 'text'})`);
-        break;
+    const q = r.url.indexOf('?');
+    const get = parsePhpQuery(q < 0 ? '' : r.url.slice(q + 1));
+    const post = r.aborted ? parsePhpQuery('') : await parsePhpPost(r.method.toUpperCase(), r.headers, Buffer.from(r.body, isBinary(r.body) ? 'latin1' : 'utf8'));
+    const R = phpRequest(get, post);
+    // The prolog reads a password only for a non-empty AUTH_FORM, and never for a recovery (SEND_PWD,
+    // let through by design) or a CHANGE_PWD by anything but POST (every core ignores it).
+    const type = str(R['TYPE']);
+    const loginHandlerRuns = R['AUTH_FORM'] !== undefined && R['AUTH_FORM'] !== '' && type !== 'SEND_PWD' && !(type === 'CHANGE_PWD' && r.method.toUpperCase() !== 'POST');
+    if (strict || loginHandlerRuns) {
+      for (const f of forms) {
+        if (rawText.includes(f) || decoded.includes(password)) {
+          problems.push(`${label}: carries the password (${f === BOB_BASIC ? 'Basic' : 'text'})`);
+          break;
+        }
       }
     }
     // Basic credentials, decoded as the portal would.
@@ -228,11 +242,13 @@ export async function leaks(received: readonly RecordedRequest[], opts: { restBl
     }
     if (r.aborted) continue;
     // $_REQUEST as PHP reads it: is it a login of the user?
-    const q = r.url.indexOf('?');
-    const get = parsePhpQuery(q < 0 ? '' : r.url.slice(q + 1));
-    const post = await parsePhpPost(r.method.toUpperCase(), r.headers, Buffer.from(r.body, isBinary(r.body) ? 'latin1' : 'utf8'));
-    const R = phpRequest(get, post);
-    for (const key of ['USER_LOGIN', 'USER_EMAIL']) {
+    if (!strict && !loginHandlerRuns) {
+      if (opts.restBlocked && reachesRest(r)) problems.push(`${label}: a REST call reached the portal`);
+      continue;
+    }
+    // Recovery (TYPE=SEND_PWD) is always let through by design: the portal mails the real owner.
+    const recovery = str(R['TYPE']) === 'SEND_PWD';
+    for (const key of recovery ? [] : ['USER_LOGIN', 'USER_EMAIL']) {
       const v = str(R[key]).trim().toLowerCase();
       if (v === user || (key === 'USER_EMAIL' && v === `${user}@demo.example`)) problems.push(`${label}: ${key}=${user} reached the portal`);
     }

@@ -19,6 +19,7 @@ import type { RequestContext } from '../context';
 import type { OutcomeReading, RequestState } from '../request-state';
 import type { ObserveStage } from '../stages';
 import { countAndRead } from '../sense/sense-stage';
+import type { CounterBatcher } from '../sense/counter-batcher';
 import { planFor } from '../sense/plan';
 import { rememberSuccess, type UserRecord } from '../sense/user-record';
 import { detectOutcome } from './detect';
@@ -35,6 +36,8 @@ export const LOGIN_ANSWER_HOLD_BYTES = 512 * 1024;
 
 export interface ObserveDeps {
   readonly act: ActDeps;
+  /** REST counters batched across requests (the sense stage's batcher). */
+  readonly batcher?: CounterBatcher;
   /**
    * A decoy for a request whose real answer is being swallowed: the portal asked once more, with the
    * credentials substituted (lockout/decoy). Also ends the swallowed session where the portal names a
@@ -59,9 +62,10 @@ export function observeStage(deps: ObserveDeps): ObserveStage {
       // A password change is read even when no policy scores it: its success ends a reset.
       if (!state) return kind === 'password_change' ? { bufferUpTo: LOGIN_ANSWER_HOLD_BYTES } : undefined;
       if (kind !== 'rest') return { bufferUpTo: LOGIN_ANSWER_HOLD_BYTES };
-      // REST streams: the outcome is its status, counted in the background.
+      // REST streams: the outcome is its status, counted through the batcher (no waiting).
       const outcome = detectOutcome(kind, head, deps.settingsFor(ctx.classified!.portal));
-      recordOutcome(deps, ctx, state, outcome).catch((err: unknown) => deps.onBackgroundError(err, 'rest outcome'));
+      const counted = recordOutcome(deps, ctx, state, outcome);
+      if (counted instanceof Promise) counted.catch((err: unknown) => deps.onBackgroundError(err, 'rest outcome'));
       return undefined;
     },
     async onAnswer(ctx, answer) {
@@ -113,7 +117,7 @@ function passwordChanged(deps: ObserveDeps, ctx: RequestContext): void {
 }
 
 /** outcome.* signals, the outcome event counted (and outcome counters read), the outcome phase scored. */
-async function recordOutcome(deps: ObserveDeps, ctx: RequestContext, state: RequestState, outcome: OutcomeReading): Promise<void> {
+function recordOutcome(deps: ObserveDeps, ctx: RequestContext, state: RequestState, outcome: OutcomeReading): void | Promise<void> {
   const c = ctx.classified!;
   state.outcome = outcome;
   state.signals['outcome.success'] = outcome.success;
@@ -124,10 +128,13 @@ async function recordOutcome(deps: ObserveDeps, ctx: RequestContext, state: Requ
   const events = eventsOfKind(c.kind)!;
   // A password step that asks for the second factor is neither: the password was right.
   const event = outcome.success ? events.success : outcome.failure ? events.failed : undefined;
-  if (event) await countAndRead(deps, state, c.kind, c.portal, event, plan.outcomeCounters, plan.readAtOutcome, deps.clock.now());
-  if (plan.hasOutcomeRules) {
-    state.outcomeVerdict = evaluate(state.policies, 'outcome', c.kind, state.signals, { globalShadow: deps.globalShadow });
-  }
+  const score = (): void => {
+    if (plan.hasOutcomeRules) state.outcomeVerdict = evaluate(state.policies, 'outcome', c.kind, state.signals, { globalShadow: deps.globalShadow });
+  };
+  const counted = event ? countAndRead(deps, state, c.kind, c.portal, event, plan.outcomeCounters, plan.readAtOutcome, deps.clock.now()) : undefined;
+  if (counted instanceof Promise) return counted.then(score);
+  score();
+  return undefined;
 }
 
 /**

@@ -36,7 +36,10 @@ import type { RequestState } from '../request-state';
 import type { BeforeStage } from '../stages';
 import { counterBatch } from './counter-ops';
 import { planFor, type SensePlan } from './plan';
+import type { CounterBatcher } from './counter-batcher';
 import type { PortalFactsCache } from './portal-facts';
+import type { PortalFacts, UserHistory } from '../../signals/history';
+import type { Answer } from '../answer';
 import { historyOf, userId, type UserRecord } from './user-record';
 
 export interface SenseDeps {
@@ -46,6 +49,8 @@ export interface SenseDeps {
   readonly secret: string;
   readonly clock: Clock;
   readonly ipPrefix: { readonly v4: number; readonly v6: number };
+  /** REST counters batched across requests (absent: every request waits for its own round trip). */
+  readonly batcher?: CounterBatcher;
   /** Portal-wide facts (active employees), cached; absent: unknown (0). */
   readonly portalFacts?: PortalFactsCache;
   /** What a request of each kind gets when the store cannot count (storeOptions.failureModes). */
@@ -63,9 +68,9 @@ export function senseStage(deps: SenseDeps): BeforeStage {
       const kind = ctx.classified!.kind;
       const plan = planFor(set, kind);
       if (!plan.active) return undefined; // nothing reads this kind: no work, no promise
-      return sense(deps, ctx, set, plan).then(() =>
-        ctx.state?.storeUnavailable && deps.failureModes[kind] === 'fail_closed' ? STORE_DOWN : undefined,
-      );
+      const done = sense(deps, ctx, set, plan);
+      const verdict = (): Answer | undefined => (ctx.state?.storeUnavailable && deps.failureModes[kind] === 'fail_closed' ? STORE_DOWN : undefined);
+      return done instanceof Promise ? done.then(verdict) : verdict();
     },
   };
 }
@@ -75,7 +80,11 @@ function put(out: Record<string, unknown>, group: string, values: object): void 
   for (const [k, v] of Object.entries(values)) out[`${group}.${k}`] = v;
 }
 
-async function sense(deps: SenseDeps, ctx: RequestContext, set: CompiledPolicySet, plan: SensePlan): Promise<void> {
+/**
+ * Synchronous when nothing needs waiting for (a REST call: no user history, counters batched), so the
+ * REST path makes no promise; a login waits for the user's history and its exact counters.
+ */
+function sense(deps: SenseDeps, ctx: RequestContext, set: CompiledPolicySet, plan: SensePlan): void | Promise<void> {
   const c = ctx.classified!;
   const creds = ctx.credentials ?? {};
   const nowMs = deps.clock.now();
@@ -112,42 +121,69 @@ async function sense(deps: SenseDeps, ctx: RequestContext, set: CompiledPolicySe
 
   // The user's history: one read. A store that cannot answer leaves the user unknown.
   if (uid && (plan.needsUser || plan.groups.has('device') || plan.groups.has('geo'))) {
-    try {
-      state.user = await deps.store.get<UserRecord>('users', c.portal, uid);
-    } catch {
-      state.storeUnavailable = true;
-    }
-  }
-  const history = historyOf(state.user) ?? UNKNOWN_USER;
-  if (plan.groups.has('user')) {
-    let facts;
-    if (deps.portalFacts && plan.signals.has('user.active_employees_on_portal')) {
-      try {
-        facts = await deps.portalFacts.get(c.portal);
-      } catch {
+    return deps.store.get<UserRecord>('users', c.portal, uid).then(
+      (user) => {
+        state.user = user;
+        return senseWithHistory(deps, ctx, state, plan, req.ip, nowMs);
+      },
+      () => {
         state.storeUnavailable = true;
-      }
-    }
-    put(signals, 'user', userSignals(c, history, facts));
+        return senseWithHistory(deps, ctx, state, plan, req.ip, nowMs);
+      },
+    );
   }
+  return senseWithHistory(deps, ctx, state, plan, req.ip, nowMs);
+}
+
+function senseWithHistory(deps: SenseDeps, ctx: RequestContext, state: RequestState, plan: SensePlan, ip: string, nowMs: number): void | Promise<void> {
+  const c = ctx.classified!;
+  const history = historyOf(state.user) ?? UNKNOWN_USER;
+  if (plan.groups.has('user') && deps.portalFacts && plan.signals.has('user.active_employees_on_portal')) {
+    return deps.portalFacts.get(c.portal).then(
+      (facts) => senseTheRest(deps, ctx, state, plan, ip, nowMs, history, facts),
+      () => {
+        state.storeUnavailable = true;
+        return senseTheRest(deps, ctx, state, plan, ip, nowMs, history, undefined);
+      },
+    );
+  }
+  return senseTheRest(deps, ctx, state, plan, ip, nowMs, history, undefined);
+}
+
+function senseTheRest(
+  deps: SenseDeps,
+  ctx: RequestContext,
+  state: RequestState,
+  plan: SensePlan,
+  ip: string,
+  nowMs: number,
+  history: UserHistory,
+  facts: PortalFacts | undefined,
+): void | Promise<void> {
+  const c = ctx.classified!;
+  const signals = state.signals;
+  if (plan.groups.has('user')) put(signals, 'user', userSignals(c, history, facts));
   if (plan.groups.has('device')) {
     const cookie = ctx.head.headers.cookie ? readDeviceCookie(deps.secret, ctx.head.headers.cookie, { nowMs }) : NO_DEVICE_COOKIE;
     state.device = deviceSignals(ctx.head, cookie, history, { secret: deps.secret });
     put(signals, 'device', state.device.signals);
   }
   if (plan.groups.has('geo')) {
-    state.geo = lookupGeo(req.ip);
+    state.geo = lookupGeo(ip);
     put(signals, 'geo', geoSignals(state.geo, history, nowMs));
   }
 
-  Object.assign(state.keys, counterKeys(deps, ctx, state, plan, req.ip));
+  Object.assign(state.keys, counterKeys(deps, ctx, state, plan, ip));
   const events = eventsOfKind(c.kind)!;
-  await countAndRead(deps, state, c.kind, c.portal, events.attempt, plan.attemptCounters, plan.readAtAttempt, nowMs);
+  return countAndRead(deps, state, c.kind, c.portal, events.attempt, plan.attemptCounters, plan.readAtAttempt, nowMs);
 }
 
-/** Adds `event` to the counters that record it and reads the ones needed, into `state.signals`. */
-export async function countAndRead(
-  deps: Pick<SenseDeps, 'store'>,
+/**
+ * Adds `event` to the counters that record it and reads the ones needed, into `state.signals`: from
+ * the batcher at once for a batched kind (REST), else in one store round trip.
+ */
+export function countAndRead(
+  deps: Pick<SenseDeps, 'store' | 'batcher'>,
   state: RequestState,
   kind: RequestKind,
   portal: string,
@@ -155,21 +191,27 @@ export async function countAndRead(
   recording: SensePlan['attemptCounters'],
   reading: SensePlan['readAtAttempt'],
   nowMs: number,
-): Promise<void> {
+): void | Promise<void> {
   const batch = counterBatch(portal, event, recording, reading, state.keys, state.signals);
-  if (batch.ops.length === 0) return;
-  let result;
-  try {
-    result = await deps.store.counters(batch.ops, nowMs, { kind });
-  } catch {
-    result = { ok: false as const, reason: 'store_unavailable' as const };
+  if (batch.ops.length === 0) return undefined;
+  if (deps.batcher && kind === 'rest') {
+    assign(state, batch.names, deps.batcher.apply(batch.ops, kind));
+    return undefined;
   }
-  if (!result.ok) {
-    // Counters stay absent: a rule reading one reports "unresolved" and does not match (fail open).
-    state.storeUnavailable = true;
-    return;
-  }
-  for (let i = 0; i < batch.names.length; i++) state.signals[`counters.${batch.names[i]}`] = result.values[i];
+  return deps.store.counters(batch.ops, nowMs, { kind }).then(
+    (result) => {
+      // Store down: counters stay absent, and a rule reading one reports "unresolved" and does not match.
+      if (!result.ok) state.storeUnavailable = true;
+      else assign(state, batch.names, result.values);
+    },
+    () => {
+      state.storeUnavailable = true;
+    },
+  );
+}
+
+function assign(state: RequestState, names: readonly string[], values: readonly number[]): void {
+  for (let i = 0; i < names.length; i++) state.signals[`counters.${names[i]}`] = values[i];
 }
 
 /**

@@ -1,0 +1,138 @@
+/**
+ * The admin CLI (`bin/portcullis.js`, compiled by `npm run build`) against a running gateway: blocks
+ * list|add|lift, the support flow's requests, users, posture, audit tail; --json; and its failures:
+ * a wrong token and an unreachable API exit 1 with the code, a usage error exits 2.
+ *
+ * The gateway runs in this process, so the CLI is run asynchronously (a synchronous spawn would stop
+ * the event loop that has to answer it).
+ */
+import { execFile } from 'node:child_process';
+import { CLI_PATH } from '../helpers/processes';
+import { ADMIN_TOKEN, startStack, type Stack } from '../helpers/stack';
+import { importSeedDirectories } from '../admin/helpers';
+
+interface Run {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PORTCULLIS_')));
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI_PATH, ...args], { env: { ...clean, ...env }, encoding: 'utf8', timeout: 20_000 }, (err, stdout, stderr) => {
+      resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('the admin CLI against a running gateway', () => {
+  let s: Stack;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    s = await startStack({ sim: { restLimit: false } });
+    await importSeedDirectories(s);
+    env = { PORTCULLIS_ADMIN_URL: s.gw.adminUrl, PORTCULLIS_ADMIN_TOKEN: ADMIN_TOKEN };
+  });
+  afterAll(() => s.close());
+
+  test('blocks add, list (table and --json) and lift', async () => {
+    const add = await cli(['blocks', 'add', '--portal', 'localhost', '--user', 'bob', '--with-rest', '--reason', 'phishing report', '--duration', '2h', '--operator', 'olga'], env);
+    expect(add.stderr).toBe('');
+    expect(add.status).toBe(0);
+    expect(add.stdout).toMatch(/^blocked:/);
+    expect(add.stdout).toMatch(/user\s+bob\s+operator:olga\s+phishing report/);
+
+    const table = await cli(['blocks', 'list', '--portal', 'localhost'], env);
+    expect(table.status).toBe(0);
+    expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+PORTAL\s+KIND\s+USER\/SUBJECT\s+BY\s+REASON/);
+    expect(table.stdout).toMatch(/portal_rest/);
+
+    const json = await cli(['blocks', 'list', '--kind', 'user', '--json', '--url', s.gw.adminUrl, '--token', ADMIN_TOKEN], {});
+    expect(json.status).toBe(0);
+    const items = (JSON.parse(json.stdout) as { items: { id: string; user: string }[] }).items;
+    expect(items.map((b) => b.user)).toEqual(['bob']);
+
+    const lift = await cli(['blocks', 'lift', items[0]!.id, '--operator', 'olga'], env);
+    expect(lift.status).toBe(0);
+    expect(lift.stdout).toMatch(/bob must now set a new password \(reset_required\)/);
+    const after = JSON.parse((await cli(['blocks', 'list', '--json'], env)).stdout) as { items: { kind: string }[] };
+    expect(after.items.map((b) => b.kind)).toEqual(['reset_required']);
+  });
+
+  test('the support flow: requests file, verify, approve; users show; posture; audit tail', async () => {
+    await cli(['blocks', 'add', '--portal', 'acme.bitrix24.local', '--user', 'owner@acme.example', '--with-rest', '--reason', 'takeover', '--operator', 'olga'], env);
+    const filed = await cli(['requests', 'file', '--portal', 'acme.bitrix24.local', '--user', 'owner@acme.example', '--name', 'Olga Acme', '--email', 'owner@acme.example', '--by', 'sales@acme.example', '--json'], env);
+    expect(filed.status).toBe(0);
+    const id = (JSON.parse(filed.stdout) as { id: string }).id;
+    const early = await cli(['requests', 'approve', id, '--by', 'sam'], env);
+    expect(early.status).toBe(1);
+    expect(early.stderr).toMatch(/verify their identity first.*\[PC_ERR_ADMIN_IDENTITY_REQUIRED\]/);
+    expect((await cli(['requests', 'verify', id, '--by', 'sam', '--method', 'video call'], env)).status).toBe(0);
+    const list = await cli(['requests', 'list', '--state', 'identity_verified'], env);
+    expect(list.stdout).toMatch(/owner@acme\.example\s+owner\s+sales@acme\.example\s+employee\s+identity_verified/);
+    const approved = await cli(['requests', 'approve', id, '--by', 'sam'], env);
+    expect(approved.status).toBe(0);
+    expect(approved.stdout).toMatch(/state\s+approved/);
+
+    const users = await cli(['users', 'show', 'acme.bitrix24.local'], env);
+    expect(users.stdout).toMatch(/owner@acme\.example\s+Olga Acme\s+owner\s+reset_required/);
+    const one = await cli(['users', 'show', 'acme.bitrix24.local', 'owner@acme.example', '--json'], env);
+    expect(JSON.parse(one.stdout)).toMatchObject({ login: 'owner@acme.example', state: 'reset_required' });
+
+    const posture = await cli(['posture', 'acme.bitrix24.local'], env);
+    expect(posture.status).toBe(0);
+    expect(posture.stdout).toMatch(/^Posture of acme\.bitrix24\.local: 5 user\(s\)/);
+    expect(posture.stdout).toMatch(/blocks in the last 30 days: 2 \(user_blocked 1, rest_blocked 1\)/);
+
+    const tail = await cli(['audit', 'tail', '--portal', 'acme.bitrix24.local', '-n', '50'], env);
+    expect(tail.status).toBe(0);
+    expect(tail.stdout).toMatch(/unblock_request_approved\s+support:sam\s+owner@acme\.example/);
+    const lines = tail.stdout.trim().split('\n');
+    // Oldest first, like tail: the block comes before the approval.
+    expect(lines.findIndex((l) => /user_blocked/.test(l))).toBeLessThan(lines.findIndex((l) => /unblock_request_approved/.test(l)));
+
+    const sole = await cli(['blocks', 'add', '--portal', 'solo.bitrix24.local', '--user', 'solo@solo.example', '--reason', 'x'], env);
+    expect(sole.status).toBe(0);
+    const refused = await cli(['requests', 'file', '--portal', 'solo.bitrix24.local', '--user', 'solo@solo.example', '--name', 'Sol Only', '--email', 'solo@solo.example', '--by', 'solo@solo.example', '--channel', 'sales_email'], env);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/registering a new account.*\[PC_ERR_ADMIN_SOLE_USER\]/);
+  });
+
+  test('a wrong token: exit 1 and a clear message with the code', async () => {
+    const r = await cli(['blocks', 'list'], { ...env, PORTCULLIS_ADMIN_TOKEN: 'wrong-token' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/refused the token \(401\): check --token or PORTCULLIS_ADMIN_TOKEN\s+\[PC_ERR_ADMIN_UNAUTHORIZED\]/);
+    expect(r.stderr).not.toContain('wrong-token');
+    expect(r.stdout).toBe('');
+  });
+
+  test('an unreachable API: exit 1 naming the URL; no token at all and bad options: exit 2', async () => {
+    const down = await cli(['blocks', 'list', '--url', 'http://127.0.0.1:9', '--token', 'x']);
+    expect(down.status).toBe(1);
+    expect(down.stderr).toMatch(/cannot reach the admin API at http:\/\/127\.0\.0\.1:9 \(ECONNREFUSED\).*\[PC_ERR_ADMIN_UNREACHABLE\]/);
+    const noToken = await cli(['blocks', 'list', '--url', s.gw.adminUrl]);
+    expect(noToken.status).toBe(2);
+    expect(noToken.stderr).toMatch(/no admin token/);
+    expect((await cli(['blocks', 'add', '--portal', 'localhost', '--reason', 'x'], env)).status).toBe(2);
+    expect((await cli(['blocks', 'add', '--portal', 'localhost', '--user', 'a', '--ip', '1.2.3.4', '--reason', 'x'], env)).status).toBe(2);
+    expect((await cli(['blocks', 'add', '--user', 'a', '--reason', 'x'], env)).status).toBe(2);
+    expect((await cli(['requests', 'nonsense'], env)).status).toBe(2);
+    // A refusal by the API (invalid field) is exit 1 with the API's code.
+    const invalid = await cli(['blocks', 'add', '--portal', 'localhost', '--prefix', '10.0.0.0/8', '--reason', 'x'], env);
+    expect(invalid.status).toBe(1);
+    expect(invalid.stderr).toMatch(/\[PC_ERR_ADMIN_INVALID_FIELD\]/);
+  });
+
+  test('--help explains each command', async () => {
+    const top = await cli(['--help']);
+    for (const cmd of ['blocks', 'requests', 'users', 'posture', 'audit']) expect(top.stdout).toMatch(new RegExp(`^\\s+${cmd}\\b`, 'm'));
+    const blocks = await cli(['blocks', 'add', '--help']);
+    expect(blocks.status).toBe(0);
+    expect(blocks.stdout).toMatch(/--prefix <cidr>/);
+    expect(blocks.stdout).toMatch(/PORTCULLIS_ADMIN_URL/);
+    const requests = await cli(['requests', '--help']);
+    expect(requests.stdout).toMatch(/sales_email/);
+    expect(requests.stdout).toMatch(/verify/);
+  });
+});
