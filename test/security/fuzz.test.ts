@@ -228,6 +228,8 @@ describe('fuzz: generated logins and REST calls while bob and the portal\'s REST
   test(`in-process gateway: ${IN_PROCESS_RUNS} requests, raw and through undici`, async () => {
     const s: Stack = await startStack({ sim: { restLimit: false, captchaAfterFailures: 0 } });
     const v = violations();
+    let decoys = 0;
+    let forwarded5xx = 0;
     try {
       await blockBobAndRest(s);
       const samples = fc.sample(generated, { numRuns: IN_PROCESS_RUNS, seed: SEED });
@@ -257,6 +259,8 @@ describe('fuzz: generated logins and REST calls while bob and the portal\'s REST
           if (!found) v.add('reached the portal (only within a concurrent batch)', `${leaked[0]} — batch: ${batch.map((g) => show(g.req)).join(' ‖ ')}`);
         }
         for (const line of s.logs.slice(logStart)) {
+          if (line.msg === 'request' && typeof line.answer === 'string' && line.answer.startsWith('decoy')) decoys++;
+          if (line.msg === 'request' && Number(line.status) >= 500 && line.answer === 'forwarded') forwarded5xx++;
           if (line.msg === 'request' && Number(line.status) >= 500 && line.answer !== 'forwarded') v.add(`own ${String(line.status)} (${String(line.answer)})`, JSON.stringify({ method: line.method, path: line.path, kind: line.kind, why: line.why }));
           if (line.msg === 'internal error while handling a request') v.add('internal error logged', JSON.stringify(line).slice(0, 400));
         }
@@ -266,7 +270,7 @@ describe('fuzz: generated logins and REST calls while bob and the portal\'s REST
       await ok.body.dump();
       expect(ok.statusCode).toBe(200);
     } finally {
-      process.stdout.write(`${summary('in-process', IN_PROCESS_RUNS, v)}\n`);
+      process.stdout.write(`${summary('in-process', IN_PROCESS_RUNS, v)}\n  (decoyed: ${decoys}, portal 5xx passed through: ${forwarded5xx}, log lines: ${s.logs.filter((l) => l.msg === 'request').length})\n`);
       await s.close();
     }
     expect(Object.fromEntries(v.byCategory)).toEqual({});

@@ -215,3 +215,19 @@ describe('device.known for a user', () => {
     expect(deviceToRemember(withCookie, { nowMs: NOW + 40 * 86_400_000, mintDeviceId: () => 'minted' }).issueCookie).toBe(true);
   });
 });
+
+describe('device cookie spelling', () => {
+  test('a signature re-spelled in its unused low bits is refused, though it decodes to the same bytes', () => {
+    const secret = 'spelling-test-secret-0123456789';
+    const { deviceCookieValue, readDeviceCookie, newDeviceId } = require('../../gateway/signals/device/device-cookie') as typeof import('../../gateway/signals/device/device-cookie');
+    const value = deviceCookieValue(secret, newDeviceId(), Date.UTC(2026, 0, 1));
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = value.at(-1)!;
+    const sibling = alphabet[alphabet.indexOf(last) ^ 1]!; // same high bits: same decoded bytes
+    const respelled = value.slice(0, -1) + sibling;
+    expect(Buffer.from(respelled.split('.')[3]!, 'base64url')).toEqual(Buffer.from(value.split('.')[3]!, 'base64url'));
+    const now = { nowMs: Date.UTC(2026, 0, 2) };
+    expect(readDeviceCookie(secret, `pc_device=${value}`, now).valid).toBe(true);
+    expect(readDeviceCookie(secret, `pc_device=${respelled}`, now)).toMatchObject({ valid: false, forged: true });
+  });
+});

@@ -125,7 +125,9 @@ function readOne(secrets: readonly Secret[], value: string, o: ReadDeviceCookieO
   const [version, deviceId, issued, sig] = parts as [string, string, string, string];
   if (version !== VERSION || !ID.test(deviceId) || !ISSUED.test(issued) || !SIGNATURE.test(sig)) return { kind: 'forged' };
   const presented = Buffer.from(sig, 'base64url');
-  if (presented.length !== KEYED_HASH_BYTES) return { kind: 'forged' };
+  // Only the canonical spelling: base64url's last character carries unused bits, and a cookie whose
+  // spelling we did not write is not ours, even when it decodes to the same bytes.
+  if (presented.length !== KEYED_HASH_BYTES || presented.toString('base64url') !== sig) return { kind: 'forged' };
   let verified = false;
   for (const secret of secrets) {
     // Check every secret (no early exit) so the time taken does not tell which one matched.
