@@ -19,7 +19,7 @@
  * The load generator shares the machine with what it measures: figures are comparable within one run,
  * not across machines. Ratios are what matter; nothing here asserts a threshold.
  */
-import { existsSync, readFileSync, readdirSync, mkdtempSync, rmSync, openSync, readSync, closeSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, mkdtempSync, rmSync, openSync, readSync, closeSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -584,11 +584,15 @@ async function startTargets(options: BenchOptions, scenario: Scenario, workDir: 
     // generator's CPU out of it, and still costs the gateway its real write; the line count is reported.
     gatewayLog = path.join(workDir, 'gateway.log');
     log(`starting the gateway (${CLI_PATH} serve, store ${options.store})`);
+    // The gateway's mirror of the portal's REST bucket would refuse the bench's flood (the simulator's
+    // own bucket is off too): limits above the offered load, as issue 8 measures.
+    const configFile = path.join(workDir, 'bench-config.yaml');
+    writeFileSync(configFile, 'portalDefaults:\n  rest:\n    limit: { burst: 0 }\n');
     const gateway = await startGatewayProcess({
       upstream: sim.url,
       stateDir: path.join(workDir, 'state'),
       ...(redisUrl !== undefined ? { redisUrl } : {}),
-      env: options.gatewayEnv,
+      env: { PORTCULLIS_CONFIG: configFile, ...options.gatewayEnv },
       stdout: { file: gatewayLog },
       timeoutMs: 30_000,
     });

@@ -23,7 +23,11 @@ export const DEFAULT_PORTAL_SETTINGS: PortalSettings = {
         'REST API of this Bitrix24 is blocked because of suspicious activity in an employee account. ' +
         'Ask the account administrator to contact support.',
     },
-    limit: { burst: 50, drainPerSecond: 2 },
+    // The portal's own leaky bucket, mirrored so that a flood is refused before the portal pays for it.
+    // The wire notes give 50 draining 2/s, and 250 draining 5/s on Enterprise plans; the gateway cannot
+    // tell the plan, so it mirrors the larger one (never refusing what the portal would accept) and
+    // the portal keeps enforcing its own. Set a portal's real plan under `portals.<host>.rest.limit`.
+    limit: { burst: 250, drainPerSecond: 5 },
   },
   // No webhook until one is configured; a minute's window turns an attack's flood into one summary.
   notify: { webhookUrl: null, emailTo: [], throttleWindowMs: 60_000, retries: 4, retryBaseDelayMs: 1_000, timeoutMs: 5_000 },

@@ -104,7 +104,7 @@ const portalSettings = {
           description: 'The portal\'s own REST leaky bucket, mirrored by the gateway (over it: 503 QUERY_LIMIT_EXCEEDED).',
           additionalProperties: false,
           properties: {
-            burst: { type: 'integer', minimum: 1, description: 'Bucket size: calls allowed at once.', default: DEFAULT_PORTAL_SETTINGS.rest.limit.burst },
+            burst: { type: 'integer', minimum: 0, description: 'Bucket size: calls allowed at once; 0 turns the mirror off.', default: DEFAULT_PORTAL_SETTINGS.rest.limit.burst },
             drainPerSecond: { type: 'number', exclusiveMinimum: 0, description: 'Calls drained per second.', default: DEFAULT_PORTAL_SETTINGS.rest.limit.drainPerSecond },
           },
         },

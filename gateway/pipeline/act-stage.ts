@@ -22,6 +22,7 @@ import { prepareDecoy } from '../lockout/decoy/prepare';
 import type { Lockout } from '../lockout/lockout';
 import { oldPasswordHash } from '../lockout/subjects';
 import type { Clock } from '../lib/clock';
+import { LRUCache } from 'lru-cache';
 import { restBlockedAnswer } from '../lockout/rest-answer';
 import type { ActionKind } from '../policy/spec';
 import type { Answer } from './answer';
@@ -47,6 +48,7 @@ export function actStage(deps: ActDeps): BeforeStage {
     name: 'act',
     run(ctx) {
       const v = ctx.state?.attempt;
+      if (v?.wouldHave?.actions.length) auditWouldHave(deps, ctx, v);
       if (!v || v.actions.length === 0) return undefined;
       return applyVerdict(deps, ctx, v).then((r) => {
         if (r.decoy) prepareDecoy(ctx, r.decoy);
@@ -54,6 +56,34 @@ export function actStage(deps: ActDeps): BeforeStage {
       });
     },
   };
+}
+
+const WOULD_BLOCK = new Set<ActionKind>(['block_user', 'block_portal_rest', 'block_ip', 'limit', 'require_reset']);
+/** A shadow block is audited once per subject and action in this window, not once per request of an attack. */
+const wouldHaveSeen = new LRUCache<string, true>({ max: 10_000, ttl: 10 * 60_000 });
+
+/**
+ * What shadow rules and policies would have blocked: an audit event, so that a security engineer trying a
+ * policy in shadow sees the blocks it would have made (the request line carries `would_have` too).
+ */
+export function auditWouldHave(deps: ActDeps, ctx: RequestContext, v: Verdict): void {
+  const c = ctx.classified!;
+  for (const a of v.wouldHave!.actions) {
+    for (const what of [a.do, ...a.also] as ActionKind[]) {
+      if (!WOULD_BLOCK.has(what)) continue;
+      const key = `${c.portal}\0${what}\0${ctx.state?.keys.user ?? ctx.head.ip}`;
+      if (wouldHaveSeen.has(key)) continue;
+      wouldHaveSeen.set(key, true);
+      deps.lockout.audit({
+        atMs: deps.clock.now(),
+        portal: c.portal,
+        type: 'would_have',
+        actor: `rule:${a.rules[0] ?? a.policy}`,
+        ...(c.principal.login ? { user: c.principal.login } : {}),
+        details: { action: what, policy: a.policy, rules: a.rules, score: a.score, phase: v.phase },
+      });
+    }
+  }
 }
 
 /** Carries out every enforced action of `v` (attempt or outcome phase). */

@@ -44,7 +44,9 @@ export function enforceStage(deps: EnforceDeps): BeforeStage {
     run(ctx) {
       const c = ctx.classified!;
       const kind = c.kind;
-      if (kind === 'other' || kind === 'websocket' || deps.view.size === 0) return undefined;
+      if (kind === 'other' || kind === 'websocket') return undefined;
+      if (kind === 'rest' && !portalBucketAllows(deps, ctx)) return restLimitAnswer(c.rest?.format ?? 'json');
+      if (deps.view.size === 0) return undefined;
       const s = subjectsOf(deps.secret, c, ctx.credentials, ctx.head.ip, deps.ipPrefix);
       const find = (k: BlockKind, subject: string | undefined): BlockRecord | undefined => (subject === undefined ? undefined : deps.view.find(c.portal, k, subject));
       const ipBlock = deps.allowlist.has(ctx.head.ip) ? undefined : (find('ip', s.ip) ?? find('ip_prefix', s.ip_prefix));
@@ -72,6 +74,18 @@ function anyAlsoBlocked(deps: EnforceDeps, ctx: RequestContext): boolean {
 function decoy(ctx: RequestContext, reason: string): undefined {
   prepareDecoy(ctx, reason);
   return undefined; // forwarded, substituted: the portal's own failure comes back
+}
+
+/**
+ * The portal's own leaky bucket, mirrored (PortalSettings.rest.limit: 50 at once, draining 2 per
+ * second on the wire notes' defaults): a call over it gets the portal's 503 before the portal pays for
+ * it. Counted per replica: N replicas let up to N times the burst through. A burst of 0 turns it off.
+ */
+function portalBucketAllows(deps: EnforceDeps, ctx: RequestContext): boolean {
+  const c = ctx.classified!;
+  const limit = deps.settingsFor(c.portal).rest.limit;
+  if (limit.burst <= 0 || limit.drainPerSecond <= 0) return true;
+  return deps.buckets.take(`${c.portal}\0portal-bucket`, { requests: limit.burst, perMs: (limit.burst / limit.drainPerSecond) * 1000 }, deps.clock.now());
 }
 
 /** A limited webhook, app, method, user or portal over its rate gets the portal's own 503. */

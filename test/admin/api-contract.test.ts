@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROUTES } from '../../gateway/admin/routes';
 import { userId } from '../../gateway/lockout/subjects';
+import type { UserRecord } from '../../gateway/pipeline/sense/user-record';
 import { adminApiMarkdown } from '../../scripts/gen-admin-api';
 import { TEST_SECRET } from '../helpers/processes';
 import { startStack, type Stack } from '../helpers/stack';
@@ -185,7 +186,7 @@ describe('the admin API contract', () => {
       const text = JSON.stringify((await api(s, 'GET', '/v1/users?portal=localhost&limit=500')).body);
       expect(text).not.toMatch(/knownDeviceIds|fingerprint|[0-9a-f]{32}/i);
       // The admin flag from the directory reached the record the sense stage reads.
-      const record = await s.gw.store.get<{ admin: boolean; owner: boolean; known: boolean }>('users', 'localhost', userId(TEST_SECRET, 'localhost', 'admin'));
+      const record = await s.gw.store.get<UserRecord>('users', 'localhost', userId(TEST_SECRET, 'localhost', 'admin'));
       expect(record).toMatchObject({ admin: true, owner: true, known: true });
     });
 

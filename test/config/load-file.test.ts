@@ -149,7 +149,7 @@ describe('portals', () => {
 
   test('portal settings are deep-merged over portalDefaults, which are merged over the built-in defaults', () => {
     const cfg = loadYaml(text).load();
-    expect(cfg.portalDefaults.rest.limit).toEqual({ burst: 100, drainPerSecond: 2 });
+    expect(cfg.portalDefaults.rest.limit).toEqual({ burst: 100, drainPerSecond: DEFAULT_PORTAL_SETTINGS.rest.limit.drainPerSecond });
     expect(cfg.portalDefaults.login).toEqual(DEFAULT_PORTAL_SETTINGS.login);
     const crm = cfg.portals['crm.example.com']!;
     expect(crm.login.failureTexts).toEqual(['Falsches Passwort']); // lists replace

@@ -6,7 +6,10 @@
 import { request } from 'undici';
 import { userId } from '../../gateway/lockout/subjects';
 import { TEST_SECRET } from '../helpers/processes';
-import { eventually, startStack, type Stack } from '../helpers/stack';
+import { startGateway } from '../../gateway/app';
+import { ManualClock } from '../../gateway/lib/clock';
+import { startPortalSim } from '../../portal-sim/server';
+import { captureLoggers, eventually, startStack, testConfig, type Stack } from '../helpers/stack';
 
 const FORM = 'application/x-www-form-urlencoded';
 const LAPTOP = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15';
@@ -99,6 +102,39 @@ describe('timing', () => {
       expect(Math.abs(md / mr - 1)).toBeLessThan(0.1);
     } finally {
       await s.close();
+    }
+  });
+});
+
+describe('escalation', () => {
+  test('a repeat spray from the same address is blocked twice as long', async () => {
+    // Time is the gateway's injected clock: two hours pass without sleeping.
+    const clock = new ManualClock(Date.now());
+    const portal = await startPortalSim({ hashCostMs: 0 });
+    const gw = await startGateway(testConfig(portal.url, { trustedProxies: ['127.0.0.1/32'] }), { loggers: captureLoggers().loggers, clock });
+    const spray = async (tag: string): Promise<void> => {
+      for (let u = 0; u < 11; u++) {
+        const res = await request(`${gw.url}/auth/?login=yes`, {
+          method: 'POST',
+          headers: { host: 'localhost', 'content-type': FORM, 'x-forwarded-for': '198.51.100.99', 'user-agent': ATTACKER },
+          body: `AUTH_FORM=Y&TYPE=AUTH&USER_LOGIN=${tag}${u}&USER_PASSWORD=x`,
+        });
+        await res.body.dump();
+      }
+    };
+    try {
+      await spray('first');
+      const first = gw.blocks.find('localhost', 'ip', '198.51.100.99')!;
+      expect(first.endsAtMs! - first.createdAtMs).toBe(15 * 60_000);
+      clock.advance(2 * 3600_000); // the block and the counters' hour have passed
+      expect(gw.blocks.find('localhost', 'ip', '198.51.100.99')).toBeUndefined();
+      await spray('second');
+      const second = gw.blocks.find('localhost', 'ip', '198.51.100.99')!;
+      expect(second.offences).toBe(2);
+      expect(second.endsAtMs! - second.createdAtMs).toBe(30 * 60_000);
+    } finally {
+      await gw.close();
+      await portal.close();
     }
   });
 });

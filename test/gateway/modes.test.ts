@@ -31,6 +31,9 @@ test('global shadow: the attack is scored and logged as would_have, nothing is b
     expect(lines.every((l) => l.action === 'none')).toBe(true);
     expect(lines.some((l) => l.would_have === 'block_user')).toBe(true);
     expect(lines.at(-1)).toMatchObject({ answer: 'forwarded' });
+    const audit = await s.gw.store.queryAudit({ portal: 'localhost', type: 'would_have', limit: 50 });
+    expect(audit.map((e) => e.details?.action)).toEqual(expect.arrayContaining(['block_user', 'block_portal_rest']));
+    expect(audit.filter((e) => e.details?.action === 'block_user')).toHaveLength(1); // once, not once per request
   } finally {
     await s.close();
   }
@@ -79,5 +82,26 @@ test('Redis stopped: logins in fail_closed are refused with 503; in memory_fallb
   } finally {
     await closed.close();
     await fallback.close();
+  }
+});
+
+test("the portal's REST bucket is mirrored: over it, the gateway answers 503 QUERY_LIMIT_EXCEEDED before the portal pays", async () => {
+  const s = await startStack({
+    config: { portals: { localhost: { ...DEFAULT_CONFIG.portalDefaults, rest: { ...DEFAULT_CONFIG.portalDefaults.rest, limit: { burst: 5, drainPerSecond: 1 } } } } },
+    sim: { restLimit: false },
+  });
+  try {
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const res = await request(`${s.gw.url}/rest/1/demoadminhook001/user.current.json`, { headers: { host: 'localhost' } });
+      statuses.push(res.statusCode);
+      if (res.statusCode === 503) expect(await res.body.json()).toEqual({ error: 'QUERY_LIMIT_EXCEEDED', error_description: 'Too many requests' });
+      else await res.body.dump();
+    }
+    expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
+    expect(statuses.slice(5)).toEqual([503, 503, 503]);
+    expect(s.sim.received.filter((r) => r.url.includes('user.current'))).toHaveLength(5);
+  } finally {
+    await s.close();
   }
 });

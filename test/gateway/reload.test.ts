@@ -5,6 +5,7 @@
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
+import { DEFAULT_PORTAL_SETTINGS } from '../../gateway/config/defaults';
 import { ADMIN_TOKEN, eventually, startStack, type Stack } from '../helpers/stack';
 import { REPO_ROOT, startGatewayProcess, startSimProcess, stopAll, tempDir } from '../helpers/processes';
 
@@ -78,7 +79,10 @@ describe('policy reload', () => {
   test('no request fails during 50 reloads under load', async () => {
     const dir = copyDefaults();
     // The portal's own REST bucket would answer 503 under this load: off, so every 5xx would be ours.
-    const s = await startStack({ config: { policiesDir: dir }, sim: { restLimit: false } });
+    const s = await startStack({
+      config: { policiesDir: dir, portalDefaults: { ...DEFAULT_PORTAL_SETTINGS, rest: { ...DEFAULT_PORTAL_SETTINGS.rest, limit: { burst: 0, drainPerSecond: 5 } } } },
+      sim: { restLimit: false },
+    });
     try {
       let stop = false;
       const statuses: number[] = [];

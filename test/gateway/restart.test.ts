@@ -40,3 +40,18 @@ test('SIGKILL right after a block: the restarted gateway still enforces it (memo
   expect(right.status).toBe(200);
   expect(right.body).toContain('Incorrect login or password');
 });
+
+test('SIGKILL on the Redis store: the restarted gateway still enforces the block, from Redis', async () => {
+  const { startRedisServer } = await import('../helpers/processes');
+  const redis = await startRedisServer();
+  const sim = await startSimProcess({ hashCostMs: 0, noRestLimit: true });
+  const gw = await startGatewayProcess({ upstream: sim.url!, redisUrl: redis.url, logLevel: 'warn' });
+  for (let i = 0; i < 35; i++) await login(gw.url, `guess-${i}`);
+  expect(await restStatus(gw.url)).toBe(403);
+  await gw.kill();
+  // A new replica, with a state folder of its own: what it knows comes from Redis.
+  const again = await startGatewayProcess({ upstream: sim.url!, redisUrl: redis.url, logLevel: 'warn' });
+  expect(await restStatus(again.url)).toBe(403);
+  const right = await login(again.url, 'Demo-Bob-2024!', 'Mozilla/5.0 (Windows NT 10.0) Firefox/120.0');
+  expect(right.body).toContain('Incorrect login or password');
+});

@@ -23,7 +23,7 @@ import type { CounterBatcher } from '../sense/counter-batcher';
 import { planFor } from '../sense/plan';
 import { rememberSuccess, type UserRecord } from '../sense/user-record';
 import { detectOutcome } from './detect';
-import { applyVerdict, type ActDeps } from '../act-stage';
+import { applyVerdict, auditWouldHave, type ActDeps } from '../act-stage';
 import { plainAnswer, type Answer } from '../answer';
 import type { PortalAnswer } from '../stages';
 import { bundledCommonPasswords } from '../../signals/password/common-passwords';
@@ -83,6 +83,7 @@ export function observeStage(deps: ObserveDeps): ObserveStage {
         return outcome.success ? plainAnswer(502, 'Bad Gateway.', 'decoy_unexpected_success') : undefined;
       }
       const v = state.outcomeVerdict;
+      if (v?.wouldHave?.actions.length) auditWouldHave(deps.act, ctx, v);
       if (v && v.actions.length > 0) {
         const r = await applyVerdict(deps.act, ctx, v);
         // An outcome-phase block on a success swallows it: the session the portal just opened is ended
