@@ -75,6 +75,9 @@ export interface DirectoryDeps {
 
 const norm = (s: string): string => s.trim().toLowerCase();
 
+/** The users record with the directory's `active` (absent: active), still a UserRecord for the sense stage. */
+type LearnedRecord = UserRecord & { readonly active?: boolean };
+
 export class Directory {
   constructor(private readonly deps: DirectoryDeps) {}
 
@@ -110,25 +113,26 @@ export class Directory {
       const uid = old.id.slice(DIRECTORY_ID_PREFIX.length);
       if (next.has(uid)) continue;
       await this.deps.store.delete('portal_facts', portal, old.id);
-      await this.mergeFlags(portal, uid, old.login, { admin: false, owner: false }, now);
+      await this.mergeFlags(portal, uid, old.login, { admin: false, owner: false, active: true }, now);
       removed++;
     }
     for (const [uid, entry] of next) {
       await this.deps.store.put('portal_facts', portal, entry);
-      await this.mergeFlags(portal, uid, entry.login, { admin: entry.admin, owner: entry.owner }, now);
+      await this.mergeFlags(portal, uid, entry.login, { admin: entry.admin, owner: entry.owner, active: entry.active }, now);
     }
     return { imported: next.size, removed };
   }
 
   /**
-   * Sets admin/owner on the learned record, creating an unknown (never seen) one if needed; everything
-   * else the gateway learned is kept. A record that already says the same is not rewritten.
+   * Sets admin/owner (and `active`, an optional field the portal-facts count reads) on the learned
+   * record, creating an unknown (never seen) one if needed; everything else the gateway learned is
+   * kept. A record that already says the same is not rewritten.
    */
-  private async mergeFlags(portal: string, uid: string, login: string, flags: { admin: boolean; owner: boolean }, nowMs: number): Promise<void> {
-    const prior = await this.deps.store.get<UserRecord>('users', portal, uid);
-    if (prior && prior.admin === flags.admin && prior.owner === flags.owner) return;
-    if (!prior && !flags.admin && !flags.owner) return;
-    const record: UserRecord = {
+  private async mergeFlags(portal: string, uid: string, login: string, flags: { admin: boolean; owner: boolean; active: boolean }, nowMs: number): Promise<void> {
+    const prior = await this.deps.store.get<LearnedRecord>('users', portal, uid);
+    if (prior && prior.admin === flags.admin && prior.owner === flags.owner && (prior.active ?? true) === flags.active) return;
+    if (!prior && !flags.admin && !flags.owner && flags.active) return;
+    const record: LearnedRecord = {
       id: uid,
       portal,
       login: prior?.login ?? login,
@@ -141,6 +145,7 @@ export class Directory {
       knownFingerprints: prior?.knownFingerprints ?? [],
       countries: prior?.countries ?? [],
       ...(prior?.lastSuccess ? { lastSuccess: prior.lastSuccess } : {}),
+      ...(flags.active ? {} : { active: false }),
       updatedAtMs: nowMs,
     };
     await this.deps.store.put('users', portal, record);

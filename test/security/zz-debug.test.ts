@@ -1,15 +1,14 @@
-import { raw, blockBobAndRest, BOB_PASSWORD } from './helpers';
+import { request } from 'undici';
 import { startStack } from '../helpers/stack';
 test('debug', async () => {
-  const s = await startStack({ sim: { restLimit: false, captchaAfterFailures: 0 } });
-  await blockBobAndRest(s);
-  const Q = new URLSearchParams({ AUTH_FORM: 'Y', TYPE: 'auth', USER_LOGIN: 'bob', USER_PASSWORD: BOB_PASSWORD }).toString();
-  const r = await raw(s.gw.listen.port, { method: 'POST', target: '/auth/', headers: [['Content-Type', 'application/x-www-form-urlencoded']], body: Q });
-  console.log(r.raw.slice(0, 600));
-  const r2 = await raw(s.gw.listen.port, { method: 'HEAD', target: '/crm/?' + Q.replace('auth','AUTH') });
-  console.log(r2.raw.slice(0, 600));
-  await new Promise((r) => setTimeout(r, 200));
-  console.log(s.rawLogs().split('\n').filter(l => !l.includes('"msg":"request"') || l.includes('error')).join('\n').slice(0, 5000));
-  console.log(s.logs.filter(l => l.msg === 'request'));
+  const s = await startStack({ sim: { restLimit: false } });
+  for (const n of [100 * 1024, 2 * 1024 * 1024, 10 * 1024 * 1024]) {
+    s.sim.clearReceived();
+    const res = await request(`${s.gw.url}/crm/`, { method: 'POST', headers: { host: 'localhost', 'content-type': 'application/x-www-form-urlencoded' }, body: `note=${'n'.repeat(n)}&AUTH_FORM=Y&TYPE=AUTH&USER_LOGIN=bob&USER_PASSWORD=Demo-Bob-2024%21` }).catch((e) => e);
+    if (res instanceof Error) console.log(n, 'err', res.message); else { console.log(n, res.statusCode, await res.body.text()); }
+    await new Promise((r) => setTimeout(r, 100));
+    console.log(s.sim.received.map((r) => [r.url, r.aborted, r.body.length, r.body.includes('Demo-Bob')]));
+  }
+  console.log(s.logs.filter(l => l.msg === 'request' || l.level === 'error' || l.level==='warn' || (l.level as any) >= 40).map(l => JSON.stringify(l).slice(0, 400)).join('\n'));
   await s.close();
 });
