@@ -28,7 +28,6 @@ import { actStage } from './pipeline/act-stage';
 import { enforceStage } from './pipeline/enforce-stage';
 import { BlockView } from './lockout/block-view';
 import { Lockout } from './lockout/lockout';
-import { tapAudit } from './lockout/notify/audit-tap';
 import { Notifier } from './lockout/notify/notifier';
 import { RateBuckets } from './lockout/rate-buckets';
 import { priorOffencesOf, swallowSuccess } from './lockout/runtime';
@@ -100,7 +99,9 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
   const events = new EventLog({ file: path.join(config.stateDir, 'events.jsonl'), maxBytes: 64 * 1024 * 1024 });
   const view = new BlockView(clock);
   await view.follow(store, (err) => onBackgroundError(err, 'block view reload'));
-  const lockout = new Lockout({ store, view, clock, onStoreError: onBackgroundError });
+  // Every lockout change is an audit event; the portal's admins hear of the ones that matter to them.
+  const notifier = new Notifier({ settingsFor: (portal) => settingsFor(portal).notify, logger, registry: metrics.registry });
+  const lockout = new Lockout({ store, view, clock, onStoreError: onBackgroundError, onAudit: (event) => notifier.onAudit(event) });
   const allowlist = new CidrSet(config.allowlist);
   const actDeps = { lockout, view, clock, secret, settingsFor, allowlist };
   const upstream = new Upstream(config.upstream, config.limits);
@@ -151,9 +152,6 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
     },
   });
   const reloadPolicies = (trigger: ReloadTrigger): ReloadResult => policies.reload(trigger);
-  // Notifications observe the audit trail (every lockout change is an audit event): see lockout/notify/audit-tap.ts.
-  const notifier = new Notifier({ settingsFor: (portal) => settingsFor(portal).notify, logger, registry: metrics.registry });
-  tapAudit(store, (event) => notifier.onAudit(event), (err) => onBackgroundError(err, 'notification'));
   const admin = createAdminServer({
     token: config.admin.token,
     registry: metrics.registry,

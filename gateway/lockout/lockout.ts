@@ -34,6 +34,11 @@ export interface LockoutDeps {
   readonly clock: Clock;
   /** A store write failed after the view took the change: the block holds here, and is logged. */
   readonly onStoreError: (err: unknown, what: string) => void;
+  /**
+   * Every audit event, once written (or once its write failed): the notifications' seam. Only the
+   * replica that makes a change audits it, so three replicas notify once.
+   */
+  readonly onAudit?: (event: AuditEvent) => void;
 }
 
 const AUDIT_TYPE: Record<BlockKind, string> = {
@@ -94,12 +99,17 @@ export class Lockout {
   liftUser(portal: string, userId: string, actor: string): { lifted: BlockRecord[]; reset: BlockRecord } {
     const lifted: BlockRecord[] = [];
     const user = this.deps.view.record(portal, 'user', userId);
-    for (const [kind, subject] of [['user', userId], ['portal_rest', '']] as const) {
-      const b = this.deps.view.record(portal, kind, subject);
-      if (b) {
-        this.remove(b, actor);
-        lifted.push(b);
-      }
+    if (user) {
+      this.remove(user, actor);
+      lifted.push(user);
+    }
+    // The portal's REST comes back with the last blocked user of the portal, not before: another
+    // account still blocked for takeover keeps the integrations down.
+    const rest = this.deps.view.record(portal, 'portal_rest', '');
+    const othersBlocked = this.deps.view.list().some((b) => b.portal === portal && b.kind === 'user' && b.subject !== userId);
+    if (rest && !othersBlocked) {
+      this.remove(rest, actor);
+      lifted.push(rest);
     }
     const { record: reset } = this.block({
       portal,
@@ -140,6 +150,15 @@ export class Lockout {
   }
 
   audit(event: AuditEvent): void {
-    this.deps.store.appendAudit(event).catch((err: unknown) => this.deps.onStoreError(err, 'audit'));
+    this.deps.store
+      .appendAudit(event)
+      .catch((err: unknown) => this.deps.onStoreError(err, 'audit'))
+      .finally(() => {
+        try {
+          this.deps.onAudit?.(event);
+        } catch (err) {
+          this.deps.onStoreError(err, 'notification');
+        }
+      });
   }
 }

@@ -138,3 +138,23 @@ describe('escalation', () => {
     }
   });
 });
+
+test("the portal's REST comes back with the last blocked user of the portal, not before", async () => {
+  const s = await startStack();
+  try {
+    const rest = async (): Promise<number> => {
+      const res = await request(`${s.gw.url}/rest/1/demoadminhook001/user.current.json`, { headers: { host: 'localhost' } });
+      await res.body.dump();
+      return res.statusCode;
+    };
+    for (const login of ['bob', 'carol']) s.gw.lockout.block({ portal: 'localhost', kind: 'user', subject: userId(TEST_SECRET, 'localhost', login), login, actor: 'operator:test', reason: 'test' });
+    s.gw.lockout.block({ portal: 'localhost', kind: 'portal_rest', subject: '', actor: 'operator:test', reason: 'test' });
+    expect(await rest()).toBe(403);
+    s.gw.lockout.liftUser('localhost', userId(TEST_SECRET, 'localhost', 'bob'), 'support:test');
+    expect(await rest()).toBe(403); // carol is still blocked
+    s.gw.lockout.liftUser('localhost', userId(TEST_SECRET, 'localhost', 'carol'), 'support:test');
+    expect(await rest()).toBe(200);
+  } finally {
+    await s.close();
+  }
+});
