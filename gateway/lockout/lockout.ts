@@ -10,23 +10,15 @@
  */
 import type { Clock } from '../lib/clock';
 import type { AuditEvent, Store } from '../store/port';
-import { blockId, OFFENCE_MEMORY_MS, type BlockKind, type BlockRecord, type RateLimit } from './blocks';
+import { blockId, OFFENCE_MEMORY_MS, type BlockKind, type BlockRecord } from './blocks';
 import type { BlockView } from './block-view';
 
-export interface BlockRequest {
-  readonly portal: string;
-  readonly kind: BlockKind;
-  readonly subject: string;
-  readonly login?: string;
-  readonly actor: string;
-  readonly reason: string;
-  readonly rules?: readonly string[];
-  readonly score?: number;
-  /** Absent: until lifted. */
-  readonly durationMs?: number;
-  readonly oldPasswordHash?: string;
-  readonly rate?: RateLimit;
-}
+/** What a block is asked with: the record's own fields, a duration instead of times. */
+export type BlockRequest = Pick<BlockRecord, 'portal' | 'kind' | 'subject' | 'login' | 'actor' | 'reason' | 'oldPasswordHash' | 'rate'> &
+  Partial<Pick<BlockRecord, 'rules' | 'score'>> & {
+    /** Absent: until lifted. */
+    readonly durationMs?: number;
+  };
 
 export interface LockoutDeps {
   readonly store: Store;
