@@ -29,10 +29,15 @@ export class EventLog {
     }
   }
 
-  /** The attempt and outcome verdicts of a request, as replayable records. */
+  /**
+   * The attempt and outcome verdicts of a request, as replayable records. REST calls are recorded only
+   * when some rule matched (enforced or shadow): every call of every integration would cost the REST
+   * path several percent and fill the disk with calls no policy noticed.
+   */
   record(ctx: RequestContext): void {
     const st = ctx.state;
     if (!st) return;
+    if (ctx.classified!.kind === 'rest' && !scored(st.attempt) && !scored(st.outcomeVerdict)) return;
     if (st.attempt) this.write(eventOf(ctx, st.attempt));
     if (st.outcomeVerdict) this.write(eventOf(ctx, st.outcomeVerdict));
   }
@@ -63,6 +68,10 @@ export class EventLog {
     }
     this.dest.end();
   }
+}
+
+function scored(v: Verdict | undefined): boolean {
+  return v !== undefined && (v.matched.length > 0 || v.wouldHave !== undefined);
 }
 
 function eventOf(ctx: RequestContext, v: Verdict): EventRecord {
