@@ -121,3 +121,31 @@ describe('enumeration: existing or not, blocked or not, the failure answer is th
     expect({ blocked }).toEqual({ blocked: open });
   });
 });
+
+describe('enumeration with the default policies loaded', () => {
+  let s: Stack;
+  beforeAll(async () => {
+    s = await startStack({ sim: { captchaAfterFailures: 0 }, config: { trustedProxies: ['127.0.0.1/32'] } });
+    await s.gw.lockout.block({ portal: 'localhost', kind: 'user', subject: userId(TEST_SECRET, 'localhost', 'bob'), login: 'bob', actor: 'operator:test', reason: 'enumeration' }).durable;
+  });
+  afterAll(() => s.close());
+
+  const q = (login: string, pw: string, type = 'AUTH'): string => new URLSearchParams({ AUTH_FORM: 'Y', TYPE: type, USER_LOGIN: login, USER_PASSWORD: pw }).toString();
+  const send = async (method: 'HEAD' | 'GET', login: string, pw: string, type?: string): Promise<number> => {
+    const res = await request(`${s.gw.url}/crm/?${q(login, pw, type)}`, { method, headers: { host: 'localhost', 'x-forwarded-for': '198.19.0.2' } });
+    await res.body.dump();
+    return res.statusCode;
+  };
+
+  test('HEAD with a login: blocked bob gets what unblocked carol gets', async () => {
+    const open = await send('HEAD', 'carol', 'wrong-head');
+    const blocked = await send('HEAD', 'bob', BOB_PASSWORD);
+    expect({ blocked }).toEqual({ blocked: open });
+  });
+
+  test('a login form the portal ignores (TYPE=auth): blocked bob gets what unblocked carol gets', async () => {
+    const open = await send('GET', 'carol', 'wrong-type', 'auth');
+    const blocked = await send('GET', 'bob', BOB_PASSWORD, 'auth');
+    expect({ blocked }).toEqual({ blocked: open });
+  });
+});
