@@ -18,6 +18,7 @@ import type { Notifier } from '../lockout/notify/notifier';
 import { UnblockRequests } from '../lockout/unblock-requests';
 import type { Store } from '../store/port';
 import { bearerMatches } from './bearer';
+import { createConsole, type ConsoleUi } from './console/handler';
 import { listAudit } from './handlers/audit';
 import { createBlock, liftBlock, listBlocks } from './handlers/blocks';
 import type { Answer, ControlPlane, Handler, PolicyControl, Readiness } from './handlers/context';
@@ -115,8 +116,9 @@ export function createAdminServer(deps: AdminDeps): http.Server {
     storeHealth: () => deps.store.health(),
     lastRemoteChangeLagMs: () => deps.view.lastRemoteChangeLagMs,
   });
+  const ui = createConsole({ token: deps.token });
   const server = http.createServer((req, res) => {
-    route(cp, deps, req, res).catch((err: unknown) => {
+    route(cp, deps, req, res, ui).catch((err: unknown) => {
       if (res.headersSent) return;
       if (err instanceof AdminError) {
         const headers: Record<string, string> = err.status === 405 ? { allow: String(err.extra.allow) } : err.status === 401 ? { 'www-authenticate': 'Bearer realm="portcullis-admin"' } : {};
@@ -135,14 +137,16 @@ export function createAdminServer(deps: AdminDeps): http.Server {
   return server;
 }
 
-async function route(cp: ControlPlane, deps: AdminDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function route(cp: ControlPlane, deps: AdminDeps, req: IncomingMessage, res: ServerResponse, ui: ConsoleUi): Promise<void> {
+  // The support console (./console): its page and sign-in; /console/api/… comes back here as /v1/… with a session.
+  if (await ui.intercept(req, res)) return;
   const url = new URL(req.url ?? '/', 'http://admin');
   const method = (req.method ?? 'GET').toUpperCase();
   const matches = COMPILED.map((r) => ({ r, m: r.pattern.exec(url.pathname) })).filter((x) => x.m !== null);
   const hit = matches.find((x) => x.r.spec.method === method || (method === 'HEAD' && x.r.spec.method === 'GET'));
   // Open routes answer without a token; for the rest, 401 comes before 404/405 so that the route table
   // is not probeable without the token.
-  if (!hit?.r.spec.open && !bearerMatches(req.headers, deps.token)) {
+  if (!hit?.r.spec.open && !bearerMatches(req.headers, deps.token) && !ui.authorized(req)) {
     throw new AdminError(401, 'PC_ERR_ADMIN_UNAUTHORIZED', 'a valid bearer token is required');
   }
   if (!hit) {
