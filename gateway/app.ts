@@ -30,6 +30,7 @@ import { BlockView } from './lockout/block-view';
 import { Lockout } from './lockout/lockout';
 import { Notifier } from './lockout/notify/notifier';
 import { RateBuckets } from './lockout/rate-buckets';
+import { PortalBuckets } from './lockout/portal-bucket';
 import { priorOffencesOf, swallowSuccess } from './lockout/runtime';
 import { senseStage } from './pipeline/sense/sense-stage';
 import { PortalFactsCache } from './pipeline/sense/portal-facts';
@@ -105,11 +106,12 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
   const allowlist = new CidrSet(config.allowlist);
   const actDeps = { lockout, view, clock, secret, settingsFor, allowlist };
   const upstream = new Upstream(config.upstream, config.limits);
+  const buckets = new RateBuckets();
   const batcher = new CounterBatcher({ store, flushMs: 20, maxQueued: 512, now: () => clock.now(), onError: (err) => onBackgroundError(err, 'counter batch') });
   const pipeline: Pipeline = composePipeline({
     before: [
       classifyStage,
-      enforceStage({ view, buckets: new RateBuckets(), clock, secret, settingsFor, allowlist, ipPrefix: config.ipPrefix }),
+      enforceStage({ view, buckets, portalBuckets: new PortalBuckets(buckets, batcher, clock), clock, secret, settingsFor, allowlist, ipPrefix: config.ipPrefix }),
       senseStage({ store, policies: () => policies.current(), secret, clock, ipPrefix: config.ipPrefix, failureModes: config.storeOptions.failureModes, portalFacts: new PortalFactsCache(store, view, clock), batcher }),
       scoreStage({ globalShadow: config.shadow, priorOffences: (ctx) => priorOffencesOf(view, ctx) }),
       actStage(actDeps),

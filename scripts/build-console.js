@@ -6,12 +6,15 @@
 // at run time: no CDN, no fonts, no chart library.
 const fs = require('node:fs');
 const path = require('node:path');
+const { execFileSync } = require('node:child_process');
 const esbuild = require('esbuild');
 
 const root = path.resolve(__dirname, '..');
 const src = path.join(root, 'console');
 const out = path.join(root, 'dist', 'console');
 
+// esbuild strips types without checking them: check the front end first (its own tsconfig, DOM types).
+execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(src, 'tsconfig.json')], { stdio: 'inherit' });
 fs.mkdirSync(out, { recursive: true });
 esbuild.buildSync({
   entryPoints: [path.join(src, 'app.ts')],

@@ -17,16 +17,25 @@ export class RateBuckets {
   /** Takes one token for `key`; false when none is left (the request is over the limit). */
   take(key: string, rate: RateLimit, nowMs: number): boolean {
     if (rate.requests <= 0) return false;
+    const b = this.refilled(key, rate, nowMs);
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+
+  /** Removes `n` tokens without asking (calls made elsewhere that shared this bucket); may go negative. */
+  spend(key: string, n: number, rate: RateLimit, nowMs: number): void {
+    this.refilled(key, rate, nowMs).tokens -= n;
+  }
+
+  private refilled(key: string, rate: RateLimit, nowMs: number): Bucket {
     let b = this.buckets.get(key);
     if (!b) {
       b = { tokens: rate.requests, atMs: nowMs };
       this.buckets.set(key, b);
     }
-    const refill = ((nowMs - b.atMs) / rate.perMs) * rate.requests;
-    b.tokens = Math.min(rate.requests, b.tokens + refill);
+    b.tokens = Math.min(rate.requests, b.tokens + ((nowMs - b.atMs) / rate.perMs) * rate.requests);
     b.atMs = nowMs;
-    if (b.tokens < 1) return false;
-    b.tokens -= 1;
-    return true;
+    return b;
   }
 }

@@ -17,6 +17,7 @@ import type { CidrSet } from '../lib/ip';
 import type { BlockView } from '../lockout/block-view';
 import type { BlockKind, BlockRecord } from '../lockout/blocks';
 import { prepareDecoy } from '../lockout/decoy/prepare';
+import type { PortalBuckets } from '../lockout/portal-bucket';
 import type { RateBuckets } from '../lockout/rate-buckets';
 import { restBlockedAnswer, restLimitAnswer } from '../lockout/rest-answer';
 import { subjectsOf, userId, type RequestSubjects } from '../lockout/subjects';
@@ -27,6 +28,8 @@ import type { BeforeStage } from './stages';
 export interface EnforceDeps {
   readonly view: BlockView;
   readonly buckets: RateBuckets;
+  /** The portal's REST bucket, mirrored and shared across replicas. */
+  readonly portalBuckets: PortalBuckets;
   readonly clock: Clock;
   readonly secret: string;
   readonly settingsFor: (portal: string) => PortalSettings;
@@ -77,15 +80,15 @@ function decoy(ctx: RequestContext, reason: string): undefined {
 }
 
 /**
- * The portal's own leaky bucket, mirrored (PortalSettings.rest.limit: 50 at once, draining 2 per
- * second on the wire notes' defaults): a call over it gets the portal's 503 before the portal pays for
- * it. Counted per replica: N replicas let up to N times the burst through. A burst of 0 turns it off.
+ * The portal's own leaky bucket, mirrored (PortalSettings.rest.limit): a call over it gets the portal's
+ * 503 before the portal pays for it. Shared across replicas (lockout/portal-bucket.ts). A burst of 0
+ * turns it off.
  */
 function portalBucketAllows(deps: EnforceDeps, ctx: RequestContext): boolean {
   const c = ctx.classified!;
   const limit = deps.settingsFor(c.portal).rest.limit;
   if (limit.burst <= 0 || limit.drainPerSecond <= 0) return true;
-  return deps.buckets.take(`${c.portal}\0portal-bucket`, { requests: limit.burst, perMs: (limit.burst / limit.drainPerSecond) * 1000 }, deps.clock.now());
+  return deps.portalBuckets.take(c.portal, limit);
 }
 
 /** A limited webhook, app, method, user or portal over its rate gets the portal's own 503. */

@@ -5,6 +5,7 @@
  */
 import { request } from 'undici';
 import { startGateway, type RunningGateway } from '../../gateway/app';
+import { DEFAULT_PORTAL_SETTINGS } from '../../gateway/config/defaults';
 import { userId } from '../../gateway/lockout/subjects';
 import { startPortalSim, type PortalSim } from '../../portal-sim/server';
 import { TEST_SECRET, startRedisServer, stopAll, type RedisServer } from '../helpers/processes';
@@ -26,6 +27,35 @@ async function restStatus(gw: RunningGateway): Promise<number> {
   await res.body.dump();
   return res.statusCode;
 }
+
+test("the portal's REST bucket is shared: two replicas together let through about one burst, not two", async () => {
+  const redis = await startRedisServer();
+  const sim = await startPortalSim({ hashCostMs: 0, restLimit: false });
+  const limited = (): Promise<RunningGateway> =>
+    startGateway(
+      testConfig(sim.url, {
+        store: { kind: 'redis', url: redis.url },
+        portals: { localhost: { ...DEFAULT_PORTAL_SETTINGS, rest: { ...DEFAULT_PORTAL_SETTINGS.rest, limit: { burst: 10, drainPerSecond: 0.5 } } } },
+      }),
+      { loggers: captureLoggers().loggers },
+    );
+  const a = await limited();
+  const b = await limited();
+  try {
+    let accepted = 0;
+    for (let i = 0; i < 30; i++) {
+      if ((await restStatus(i % 2 === 0 ? a : b)) === 200) accepted++;
+      await new Promise((r) => setTimeout(r, 30)); // lets the shared count sync between calls
+    }
+    process.stdout.write(`shared REST bucket (burst 10): ${accepted} of 30 calls accepted across two replicas\n`);
+    expect(accepted).toBeGreaterThanOrEqual(8);
+    expect(accepted).toBeLessThanOrEqual(13); // unshared, each replica would let 10 through: 20
+  } finally {
+    await a.close();
+    await b.close();
+    await sim.close();
+  }
+});
 
 describe('two replicas on one Redis', () => {
   let redis: RedisServer;
