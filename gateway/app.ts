@@ -110,7 +110,7 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
   const batcher = new CounterBatcher({ store, flushMs: 20, maxQueued: 512, now: () => clock.now(), onError: (err) => onBackgroundError(err, 'counter batch') });
   const pipeline: Pipeline = composePipeline({
     before: [
-      classifyStage,
+      classifyStage(config.portalAliases),
       enforceStage({ view, buckets, portalBuckets: new PortalBuckets(buckets, batcher, clock), clock, secret, settingsFor, allowlist, ipPrefix: config.ipPrefix }),
       senseStage({ store, policies: () => policies.current(), secret, clock, ipPrefix: config.ipPrefix, failureModes: config.storeOptions.failureModes, portalFacts: new PortalFactsCache(store, view, clock), batcher }),
       scoreStage({ globalShadow: config.shadow, priorOffences: (ctx) => priorOffencesOf(view, ctx) }),

@@ -174,6 +174,12 @@ export const CONFIG_SCHEMA = {
       uniqueItems: true,
       items: { type: 'string', format: 'cidr' },
     },
+    portalAliases: {
+      type: 'object',
+      description: 'Other Host names of a portal, each mapped to the portal it names (e.g. "127.0.0.1": "crm.example.com"): a block on one name holds on every other.',
+      default: DEFAULT_CONFIG.portalAliases,
+      additionalProperties: { type: 'string', minLength: 1 },
+    },
     allowlist: {
       type: 'array',
       description: 'CIDRs (or single addresses) that no block and no policy rule ever applies to.',

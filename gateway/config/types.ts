@@ -135,6 +135,11 @@ export interface GatewayConfig {
   readonly stateDir: string;
   /** CIDRs whose X-Forwarded-For / Forwarded headers are believed. Empty: none are. */
   readonly trustedProxies: readonly string[];
+  /**
+   * Other Host names of a portal (`127.0.0.1`, an old domain, the bare IP): each is counted and blocked
+   * as the portal it names, so that a block on one name cannot be walked around through another.
+   */
+  readonly portalAliases: Readonly<Record<string, string>>;
   /** CIDRs that no block and no rule ever applies to (the office, the monitoring). */
   readonly allowlist: readonly string[];
   /** Global shadow mode: every policy is evaluated and logged, nothing is enforced (a dry run). */

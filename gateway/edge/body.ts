@@ -10,6 +10,14 @@
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 
+/** The client went away (or broke its framing) before its body was complete: its fault, not ours. */
+export class ClientGone extends Error {
+  readonly code = 'PC_ERR_BAD_REQUEST';
+  constructor(cause?: Error) {
+    super(`the client stopped sending its body${cause ? `: ${cause.message}` : ''}`);
+  }
+}
+
 export type CappedBody =
   | { readonly complete: true; readonly body: Buffer }
   | { readonly complete: false; readonly prefix: readonly Buffer[] };
@@ -36,7 +44,7 @@ export function readCapped(req: IncomingMessage, maxBytes: number): Promise<Capp
     };
     const onError = (err: Error): void => {
       cleanup();
-      reject(err);
+      reject(new ClientGone(err));
     };
     const cleanup = (): void => {
       req.off('data', onData);
@@ -44,7 +52,10 @@ export function readCapped(req: IncomingMessage, maxBytes: number): Promise<Capp
       req.off('error', onError);
       req.off('aborted', onAborted);
     };
-    const onAborted = (): void => onError(new Error('client aborted the body'));
+    const onAborted = (): void => {
+      cleanup();
+      reject(new ClientGone());
+    };
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);
@@ -80,7 +91,7 @@ export function sniffedBody(prefix: readonly Buffer[], req: IncomingMessage, sni
     },
   });
   const take = (chunk: Buffer): void => {
-    if (out.destroyed) return;
+    if (out.destroyed) return; // drained and dropped
     sniffer.write(chunk);
     // Found in the newest chunk, which is still held: abort before any byte of it is forwarded. What
     // went before can at most end in a partial key, and the portal never sees a complete request.
@@ -106,6 +117,11 @@ export function sniffedBody(prefix: readonly Buffer[], req: IncomingMessage, sni
     );
   });
   req.once('error', (err) => out.destroy(err));
+  // When the portal goes away mid-body, undici destroys this stream: the client's remaining bytes must
+  // still be read (and dropped), or the client stalls on back-pressure.
+  out.once('close', () => {
+    if (!req.complete) req.resume();
+  });
   req.once('aborted', () => out.destroy(new Error('client aborted the body')));
   return out;
 }

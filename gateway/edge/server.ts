@@ -21,7 +21,7 @@ import type { RequestContext } from '../pipeline/context';
 import type { Classified, RequestHead } from '../pipeline/request';
 import { observeAnswer, observeHead, runBefore, type Pipeline } from '../pipeline/stages';
 import { FormSniffer, classify, needsForm, parseFormBody } from '../pipeline/classify';
-import { readCapped, sniffedBody, LoginHiddenInBody } from './body';
+import { ClientGone, readCapped, sniffedBody, LoginHiddenInBody } from './body';
 import { resolveClientAddress, type ClientAddress } from './client-ip';
 import { upstreamRequestHeaders } from './forward-headers';
 import { originForm } from './origin-form';
@@ -44,7 +44,7 @@ export interface EdgeDeps {
 const ERROR_ANSWERS: Partial<Record<ErrorCode, Answer>> = {
   PC_ERR_UPSTREAM_UNAVAILABLE: plainAnswer(502, 'Bad Gateway: the portal is not reachable.', 'upstream_unavailable'),
   PC_ERR_UPSTREAM_TIMEOUT: plainAnswer(504, 'Gateway Timeout: the portal did not answer in time.', 'upstream_timeout'),
-  PC_ERR_BODY_TOO_LARGE: plainAnswer(413, 'Payload Too Large: a login form must be smaller than the gateway\'s cap.', 'body_too_large'),
+  PC_ERR_BODY_TOO_LARGE: plainAnswer(413, 'Payload Too Large: the body is larger than the gateway or the portal accepts.', 'body_too_large'),
   PC_ERR_BAD_REQUEST: plainAnswer(400, 'Bad Request.', 'bad_request'),
   PC_ERR_INTERNAL: plainAnswer(502, 'Bad Gateway.', 'internal_error'),
 };
@@ -60,6 +60,9 @@ export function createEdgeServer(deps: EdgeDeps): http.Server {
       headersTimeout: config.limits.headersTimeoutMs,
       keepAliveTimeout: config.limits.keepAliveTimeoutMs,
       maxHeaderSize: config.limits.maxHeaderBytes,
+      // Node checks the header and request timeouts only this often (30 s by default): a slowloris
+      // client trickling its headers would outlive headersTimeoutMs by that much.
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, config.limits.headersTimeoutMs / 2)),
       // Node's strict parser already refuses Transfer-Encoding with Content-Length and obs-fold.
       insecureHTTPParser: false,
     },
@@ -105,10 +108,25 @@ export function createEdgeServer(deps: EdgeDeps): http.Server {
  */
 function handle(deps: EdgeDeps, ctx: RequestContext, client: ClientAddress, req: IncomingMessage, res: ServerResponse): void {
   const body: Readable | null = hasBody(req) ? req : null;
+  // Two Content-Type headers: Node keeps the first, a PHP server may read the other, and the body would
+  // be classified one way and parsed another. Such a request is malformed (a singleton field), refused.
+  if (body && duplicateContentType(req.rawHeaders)) {
+    ctx.answer = ERROR_ANSWERS.PC_ERR_BAD_REQUEST!;
+    ctx.errorCode = 'PC_ERR_BAD_REQUEST';
+    deps.onEdgeError('PC_ERR_BAD_REQUEST');
+    writeAnswer(res, ctx.answer);
+    req.resume();
+    return;
+  }
   if (body && needsForm(ctx.head)) {
     readForm(deps, ctx, req)
       .then((formBody) => runStages(deps, ctx, client, req, res, formBody))
-      .catch((err: unknown) => failInternal(deps, ctx, res, err));
+      .catch((err: unknown) => {
+        if (!(err instanceof ClientGone)) return failInternal(deps, ctx, res, err);
+        ctx.errorCode = 'PC_ERR_BAD_REQUEST';
+        deps.onEdgeError('PC_ERR_BAD_REQUEST');
+        res.destroy();
+      });
     return;
   }
   runStages(deps, ctx, client, req, res, body);
@@ -175,9 +193,19 @@ function act(deps: EdgeDeps, ctx: RequestContext, client: ClientAddress, req: In
         if (outcome.buffered) answerBuffered(deps, ctx, res, outcome.buffered);
         return;
       }
-      const code: ErrorCode = body instanceof Readable && body !== req && body.errored instanceof LoginHiddenInBody ? 'PC_ERR_BODY_TOO_LARGE' : outcome.code;
+      // The portal hung up while the client was still sending: it refused the body (nginx closes on
+      // client_max_body_size, PHP on post_max_size), and undici saw the close before the portal's 413.
+      const refusedBody = !req.complete && outcome.code === 'PC_ERR_UPSTREAM_UNAVAILABLE' && body !== null;
+      const code: ErrorCode =
+        (body instanceof Readable && body !== req && body.errored instanceof LoginHiddenInBody) || refusedBody ? 'PC_ERR_BODY_TOO_LARGE' : outcome.code;
       ctx.errorCode = code;
       deps.onEdgeError(code);
+      // The client may still be sending a body nobody reads any more (the portal went away mid-upload):
+      // drain it and close, or it would stall on back-pressure until a timeout.
+      if (!req.complete) {
+        res.setHeader('connection', 'close');
+        req.resume();
+      }
       if (!res.headersSent) {
         const a = ERROR_ANSWERS[code]!;
         ctx.answer = a;
@@ -242,6 +270,12 @@ function newContext(req: IncomingMessage, client: ClientAddress): RequestContext
     decoy: undefined,
     upstreamHeaders: undefined,
   };
+}
+
+function duplicateContentType(raw: readonly string[]): boolean {
+  let seen = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 12 && raw[i]!.toLowerCase() === 'content-type' && ++seen > 1) return true;
+  return false;
 }
 
 function hasBody(req: IncomingMessage): boolean {

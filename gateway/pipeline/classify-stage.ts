@@ -1,13 +1,27 @@
-/** The classify stage: the request head (and form, when buffered) into a typed `Classified` value. */
+/**
+ * The classify stage: the request head (and form, when buffered) into a typed `Classified` value. A
+ * portal's other Host names become the portal's own name here, once, so that every later stage counts
+ * and blocks one portal, whatever name the client wrote.
+ */
+import type { Answer } from './answer';
+import { plainAnswer } from './answer';
 import { classify } from './classify';
 import type { BeforeStage } from './stages';
 
-export const classifyStage: BeforeStage = {
-  name: 'classify',
-  run(ctx) {
-    const { classified, credentials } = classify(ctx.head, ctx.form);
-    ctx.classified = classified;
-    ctx.credentials = credentials;
-    return undefined;
-  },
-};
+/** A login or REST call that names no portal (HTTP/1.0 without Host) cannot be checked: refused. */
+const NO_PORTAL: Answer = plainAnswer(400, 'Bad Request: a Host header is required.', 'no_host');
+
+export function classifyStage(aliases: Readonly<Record<string, string>> = {}): BeforeStage {
+  const hasAliases = Object.keys(aliases).length > 0;
+  return {
+    name: 'classify',
+    run(ctx) {
+      const { classified, credentials } = classify(ctx.head, ctx.form);
+      const alias = hasAliases ? aliases[classified.portal] : undefined;
+      ctx.classified = alias ? { ...classified, portal: alias } : classified;
+      ctx.credentials = credentials;
+      if (classified.portal === '' && classified.kind !== 'other' && classified.kind !== 'websocket') return NO_PORTAL;
+      return undefined;
+    },
+  };
+}

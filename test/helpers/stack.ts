@@ -33,6 +33,8 @@ export function testConfig(upstream: string, patch: ConfigPatch = {}): GatewayCo
     secret: TEST_SECRET,
     stateDir: tempDir(),
     logLevel: 'info',
+    // As a correctly configured deployment in front of the simulator: its other names for localhost.
+    portalAliases: { '127.0.0.1': 'localhost', '[::1]': 'localhost' },
     ...patch,
     limits: { ...DEFAULT_CONFIG.limits, ...patch.limits },
   };

@@ -40,15 +40,17 @@ export function registerDemo(program: Command): void {
         const base = loadConfig({ env: process.env, file: null, requireUpstream: false, requireSecret: false });
         const secret = base.secret ?? demoSecret(base.stateDir);
         const token = base.admin.token ?? randomBytes(18).toString('base64url');
+        const seed = sim.loadSeed(seedFile);
         const config = {
           ...base,
+          // The simulator answers some portals under other names (localhost as 127.0.0.1): so does the gateway.
+          portalAliases: { ...aliasesOf(seed), ...base.portalAliases },
           upstream: portal.url,
           secret,
           admin: { listen: opts.adminListen ? hostPortOption(opts.adminListen, '--admin-listen') : base.admin.listen, token },
           listen: opts.listen ? hostPortOption(opts.listen, '--listen') : base.listen,
         };
         const gw = await startGateway(config);
-        const seed = sim.loadSeed(seedFile);
         await importSeedDirectory(gw.adminUrl, token, seed);
         process.stdout.write(banner(gw.url, gw.adminUrl, portal.url, token, seed));
         onReloadSignal(() => gw.reloadPolicies('sighup'));
@@ -86,6 +88,12 @@ async function importSeedDirectory(adminUrl: string, token: string, seed: SimSee
     const text = await res.body.text();
     if (res.statusCode !== 200) throw new Error(`importing the directory of ${p.host} failed: ${res.statusCode} ${text}`);
   }
+}
+
+function aliasesOf(seed: SimSeed): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of seed.portals) for (const a of p.aliases ?? []) out[a.toLowerCase()] = p.host;
+  return out;
 }
 
 /** A secret kept in the state folder, so that device cookies survive a demo restart. */

@@ -12,7 +12,11 @@ export function prepareDecoy(ctx: RequestContext, reason: string): void {
   if (ctx.decoy) return;
   const headers = ctx.head.headers;
   const auth = typeof headers.authorization === 'string' ? headers.authorization : undefined;
-  const sub = substituteRequest(ctx.head.target, ctx.bufferedBody, String(headers['content-type'] ?? ''), auth, ctx.classified?.principal.login);
+  const cr = ctx.credentials ?? {};
+  const secrets = [cr.password, cr.newPassword, cr.otp, cr.checkword].filter((v): v is string => typeof v === 'string' && v !== '');
+  // Every spelling a secret may take in a body: as sent, and percent-encoded.
+  const spelled = secrets.flatMap((v) => [v, encodeURIComponent(v), encodeURIComponent(v).replace(/%20/g, '+')]);
+  const sub = substituteRequest(ctx.head.target, ctx.bufferedBody, String(headers['content-type'] ?? ''), auth, ctx.classified?.principal.login, spelled);
   ctx.decoy = reason;
   ctx.forward = {
     target: sub.target,

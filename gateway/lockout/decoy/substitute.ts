@@ -62,12 +62,17 @@ function replacementFor(key: string, value: string, login: string): string | und
   return undefined;
 }
 
-/** Rewrites a urlencoded string (query or body), pair by pair, keeping everything else byte for byte. */
+/**
+ * Rewrites a urlencoded string (query or body), pair by pair, keeping everything else byte for byte.
+ * Pairs are split on `&` and on `;`: a portal whose arg_separator.input has `;` reads both, and so does
+ * the classifier.
+ */
 export function rewriteUrlencoded(text: string, login: string): string {
   if (text === '') return text;
   return text
-    .split('&')
+    .split(/([&;])/)
     .map((pair) => {
+      if (pair === '&' || pair === ';') return pair;
       const eq = pair.indexOf('=');
       const rawKey = eq < 0 ? pair : pair.slice(0, eq);
       const rawValue = eq < 0 ? '' : pair.slice(eq + 1);
@@ -76,7 +81,7 @@ export function rewriteUrlencoded(text: string, login: string): string {
       const next = replacementFor(norm.key, phpUrlDecode(rawValue), login);
       return next === undefined ? pair : `${rawKey}=${encodeURIComponent(next)}`;
     })
-    .join('&');
+    .join('');
 }
 
 /** Rewrites the named fields of a multipart body; file parts and unknown fields stay as they are. */
@@ -92,8 +97,10 @@ export function rewriteMultipart(body: Buffer, contentType: string, login: strin
     const headEnd = part.indexOf('\r\n\r\n');
     if (headEnd < 0) return part;
     const head = part.slice(0, headEnd);
-    const name = /name="([^"]*)"/i.exec(head)?.[1];
-    if (name === undefined || /filename=/i.test(head)) return part;
+    // Quoted or not: PHP and busboy read `name=USER_LOGIN` as well as `name="USER_LOGIN"`.
+    const m = /(?:^|;)\s*name\s*=\s*(?:"([^"]*)"|([^;\s]*))/im.exec(head);
+    const name = m?.[1] ?? m?.[2];
+    if (name === undefined || /filename\s*=/i.test(head)) return part;
     const norm = normaliseKey(Buffer.from(name, 'latin1').toString('utf8'));
     if (!norm) return part;
     const valueEnd = part.endsWith('\r\n') ? part.length - 2 : part.length;
@@ -105,19 +112,35 @@ export function rewriteMultipart(body: Buffer, contentType: string, login: strin
   return Buffer.from(out.join(delimiter), 'latin1');
 }
 
+function stillCarries(body: Buffer, login: string): boolean {
+  const text = body.toString('latin1');
+  return [login, encodeURIComponent(login)].some((form) => form.length > 2 && new RegExp(`(^|[=\\r\\n&;"])${escapeRegExp(form)}($|[&;\\r\\n"])`).test(text));
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 export function substituteRequest(
   target: string,
   body: Buffer | undefined,
   contentType: string,
   authorization: string | undefined,
   originalLogin: string | undefined,
+  secrets: readonly string[] = [],
 ): SubstitutedRequest {
   const login = randomLogin();
   const q = target.indexOf('?');
   const newTarget = q < 0 ? target : `${target.slice(0, q)}?${rewriteUrlencoded(target.slice(q + 1), login)}`;
   let newBody = body;
-  if (body && /^application\/x-www-form-urlencoded/i.test(contentType)) newBody = Buffer.from(rewriteUrlencoded(body.toString('latin1'), login), 'latin1');
-  else if (body && /^multipart\/form-data/i.test(contentType)) newBody = rewriteMultipart(body, contentType, login);
+  if (body && /^\s*application\/x-www-form-urlencoded/i.test(contentType)) newBody = Buffer.from(rewriteUrlencoded(body.toString('latin1'), login), 'latin1');
+  else if (body && /^\s*multipart\/form-data/i.test(contentType)) newBody = rewriteMultipart(body, contentType, login);
+  // A body the gateway could not rewrite (another or an ambiguous content type), or one that still
+  // carries the user's login or one of the request's secrets after the rewrite, is not sent at all: the
+  // decoy then asks with no body. The real credentials never leave, whatever the body's shape.
+  const leaks = (text: Buffer): boolean =>
+    (originalLogin !== undefined && stillCarries(text, originalLogin)) || secrets.some((v) => v.length >= 3 && text.includes(v, 0, 'utf8'));
+  if (body && (newBody === body || leaks(newBody!))) newBody = Buffer.alloc(0);
   const newAuth = authorization && /^\s*(basic|digest)\s/i.test(authorization) ? `Basic ${Buffer.from(`${login}:${randomLike('password1234')}`).toString('base64')}` : undefined;
   return { target: newTarget, body: newBody, authorization: newAuth, substitution: { login, originalLogin } };
 }

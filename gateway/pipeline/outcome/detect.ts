@@ -5,7 +5,9 @@
  * - a password-step failure is a 200 page with the portal's failure text;
  * - the one-time-code form in the answer means the password was right and a second factor is asked
  *   (the portal then sets BITRIX_SM_LOGIN too, so a session cookie alone is not a success);
- * - a success opens a session (a session cookie) without either of the above;
+ * - a success opens a *logged-in* session: a redirect that sets a session cookie, or any answer that
+ *   sets a login cookie (BITRIX_SM_LOGIN, BITRIX_SM_UIDH…: every session-prefix cookie but PHPSESSID);
+ *   the anonymous PHPSESSID a portal sets on any first visit is not a login;
  * - a password change succeeded when the answer carries the portal's success text;
  * - a REST call failed when its status is 400 or more (the portal's error envelopes all are).
  */
@@ -32,8 +34,10 @@ export function detectOutcome(kind: RequestKind, answer: AnswerView, settings: P
   const failedText = settings.login.failureTexts.some((t) => text.includes(t));
   if (kind === 'password_recovery') return reading(status < 400 && !failedText, status);
   const secondFactorAsked = !failedText && SECOND_FACTOR_MARKERS.some((m) => text.includes(m));
-  const session = opensSession(answer.headers['set-cookie'], settings.login.sessionCookiePrefixes);
-  const success = status < 400 && !failedText && !secondFactorAsked && session;
+  const cookies = sessionCookies(answer.headers['set-cookie'], settings.login.sessionCookiePrefixes);
+  const redirect = status >= 300 && status < 400;
+  const loggedIn = cookies.some((name) => name !== ANONYMOUS_SESSION) || (redirect && cookies.length > 0);
+  const success = status < 400 && !failedText && !secondFactorAsked && loggedIn;
   return { success, failure: !success && !secondFactorAsked, status, secondFactorAsked };
 }
 
@@ -47,13 +51,17 @@ function has(body: Buffer | undefined, needles: readonly string[]): boolean {
   return needles.some((n) => text.includes(n));
 }
 
-function opensSession(setCookie: string | string[] | undefined, prefixes: readonly string[]): boolean {
-  if (!setCookie) return false;
+/** PHP's session cookie: set on a first visit whether or not anyone logs in. */
+const ANONYMOUS_SESSION = 'PHPSESSID';
+
+/** Names of the session cookies an answer sets (a cookie being deleted sets nothing). */
+function sessionCookies(setCookie: string | string[] | undefined, prefixes: readonly string[]): string[] {
+  if (!setCookie) return [];
+  const names: string[] = [];
   for (const line of Array.isArray(setCookie) ? setCookie : [setCookie]) {
     const name = line.slice(0, line.indexOf('=')).trim();
-    // A cookie being deleted (empty value or expired) does not open anything.
     if (/=\s*(;|$)|=deleted/i.test(line)) continue;
-    if (prefixes.some((p) => name.startsWith(p))) return true;
+    if (prefixes.some((p) => name.startsWith(p))) names.push(name);
   }
-  return false;
+  return names;
 }
