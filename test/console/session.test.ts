@@ -66,7 +66,7 @@ describe('console sessions and CSRF', () => {
     const block = { portal: 'acme.bitrix24.local', kind: 'ip', ip: '198.51.100.9', reason: 'csrf test', operator: 'sam' };
     const forged = await http(base, 'POST', '/console/api/v1/blocks', { cookie, body: block });
     expect(forged.status).toBe(403);
-    expect(forged.body).toMatchObject({ error: 'forbidden', code: 'PC_ERR_ADMIN_UNAUTHORIZED' });
+    expect(forged.body).toMatchObject({ error: 'forbidden', code: 'PC_ERR_ADMIN_FORBIDDEN' });
     expect(forged.body.message).toMatch(/CSRF token/);
     const wrong = await http(base, 'POST', '/console/api/v1/blocks', { cookie, csrf: 'x'.repeat(43), body: block });
     expect(wrong.status).toBe(403);

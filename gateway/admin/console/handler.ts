@@ -104,7 +104,14 @@ function setCookie(req: IncomingMessage, value: string, maxAgeSec: number): stri
 /** Refusals in the admin API's error shape. The 401s have no Bearer challenge: the page signs in with a form. */
 function refuse(res: ServerResponse, status: 401 | 403 | 404 | 405 | 413 | 415 | 429, message: string, extra: Record<string, string> = {}): void {
   const error = { 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 405: 'method_not_allowed', 413: 'body_too_large', 415: 'unsupported_media_type', 429: 'too_many_requests' }[status];
-  const code = status === 404 ? 'PC_ERR_ADMIN_NOT_FOUND' : status === 405 ? 'PC_ERR_ADMIN_METHOD_NOT_ALLOWED' : status === 413 ? 'PC_ERR_ADMIN_BODY_TOO_LARGE' : status === 415 ? 'PC_ERR_ADMIN_MALFORMED_JSON' : 'PC_ERR_ADMIN_UNAUTHORIZED';
+  const code =
+    status === 404 ? 'PC_ERR_ADMIN_NOT_FOUND'
+    : status === 405 ? 'PC_ERR_ADMIN_METHOD_NOT_ALLOWED'
+    : status === 413 ? 'PC_ERR_ADMIN_BODY_TOO_LARGE'
+    : status === 415 ? 'PC_ERR_ADMIN_MALFORMED_JSON'
+    : status === 403 ? 'PC_ERR_ADMIN_FORBIDDEN'
+    : status === 429 ? 'PC_ERR_ADMIN_RATE_LIMITED'
+    : 'PC_ERR_ADMIN_UNAUTHORIZED';
   sendJson(res, status, { error, code, message }, { ...SECURITY_HEADERS, ...extra });
 }
 
