@@ -1,23 +1,10 @@
 /** `portcullis posture PORTAL`: the prevention report (second factor, weak passwords, recent blocks). */
 import type { Command } from 'commander';
 import { ADMIN_ENV_HELP, adminOptions, runAdmin, type AdminCliOptions } from './admin-client';
+import type { Posture, PostureGroup } from '../../lockout/posture';
 
-interface Group {
-  count: number;
-  users: string[];
-}
-interface Posture {
-  portal: string;
-  users: number;
-  observed: number;
-  not_observed: Group;
-  no_second_factor: Group;
-  admins_without_second_factor: Group;
-  weak_or_common_password_seen: Group;
-  currently: { blocked: Group; reset_required: Group };
-  blocks_last_30_days: { total: number; by_type: Record<string, number>; users: string[] };
-  advice: string[];
-}
+/** The API's answer is the gateway's own Posture value (lockout/posture.ts), as JSON. */
+type Group = PostureGroup;
 
 function render(p: Posture): string {
   const g = (label: string, x: Group): string => `  ${label.padEnd(34)} ${String(x.count).padStart(4)}${x.users.length > 0 ? `  ${x.users.join(', ')}` : ''}`;
