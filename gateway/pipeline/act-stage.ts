@@ -59,8 +59,14 @@ export function actStage(deps: ActDeps): BeforeStage {
 }
 
 const WOULD_BLOCK = new Set<ActionKind>(['block_user', 'block_portal_rest', 'block_ip', 'limit', 'require_reset']);
-/** A shadow block is audited once per subject and action in this window, not once per request of an attack. */
-const wouldHaveSeen = new LRUCache<string, true>({ max: 10_000, ttl: 10 * 60_000 });
+/** A shadow block or a notify is audited once per subject and action in this window, not once per request of an attack. */
+const auditedRecently = new LRUCache<string, true>({ max: 10_000, ttl: 10 * 60_000 });
+
+function firstInWindow(key: string): boolean {
+  if (auditedRecently.has(key)) return false;
+  auditedRecently.set(key, true);
+  return true;
+}
 
 /**
  * What shadow rules and policies would have blocked: an audit event, so that a security engineer trying a
@@ -71,9 +77,7 @@ export function auditWouldHave(deps: ActDeps, ctx: RequestContext, v: Verdict): 
   for (const a of v.wouldHave!.actions) {
     for (const what of [a.do, ...a.also] as ActionKind[]) {
       if (!WOULD_BLOCK.has(what)) continue;
-      const key = `${c.portal}\0${what}\0${ctx.state?.keys.user ?? ctx.head.ip}`;
-      if (wouldHaveSeen.has(key)) continue;
-      wouldHaveSeen.set(key, true);
+      if (!firstInWindow(`${c.portal}\0${what}\0${ctx.state?.keys.user ?? ctx.head.ip}`)) continue;
       deps.lockout.audit({
         atMs: deps.clock.now(),
         portal: c.portal,
@@ -148,6 +152,8 @@ export async function applyVerdict(deps: ActDeps, ctx: RequestContext, v: Verdic
           break;
         }
         case 'notify':
+          // Once per subject and policy in the window, like would-haves: an attack's every request is no news.
+          if (!firstInWindow(`${c.portal}\0notify\0${a.policy}\0${keys.user ?? ctx.head.ip}`)) break;
           deps.lockout.audit({ atMs: deps.clock.now(), portal: c.portal, type: 'notify', actor: `rule:${a.rules[0] ?? a.policy}`, ...(c.principal.login ? { user: c.principal.login } : {}), details: { policy: a.policy, action: a.do, rules: a.rules } });
           break;
       }

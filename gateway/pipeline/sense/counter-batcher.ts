@@ -85,9 +85,17 @@ export class CounterBatcher {
         const key = `${op.portal}\0${op.counter}\0${op.key}`;
         if (op.add !== undefined) added.set(key, (added.get(key) ?? 0) + 1);
       }
+      // The store did not take the batch (an outage, fail_open): its adds are given up, not kept pending
+      // forever, or the local estimate would grow without its window and never come back down.
+      const release = (): void => {
+        for (const [key, n] of added) {
+          const k = this.known.get(key);
+          if (k) k.pending = Math.max(0, k.pending - n);
+        }
+      };
       this.opts.store.counters(group.ops, group.atMs, { kind: group.kind }).then(
         (r) => {
-          if (!r.ok) return;
+          if (!r.ok) return release();
           group.ops.forEach((op, i) => {
             const key = `${op.portal}\0${op.counter}\0${op.key}`;
             const k = this.known.get(key);
@@ -98,7 +106,10 @@ export class CounterBatcher {
             if (k.pending === 0) k.members = undefined;
           });
         },
-        (err: unknown) => this.opts.onError(err),
+        (err: unknown) => {
+          release();
+          this.opts.onError(err);
+        },
       );
     }
   }
