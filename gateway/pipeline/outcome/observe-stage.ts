@@ -21,7 +21,7 @@ import type { ObserveStage } from '../stages';
 import { countAndRead } from '../sense/sense-stage';
 import type { CounterBatcher } from '../sense/counter-batcher';
 import { planFor } from '../sense/plan';
-import { rememberSuccess, type UserRecord } from '../sense/user-record';
+import { rememberSecondFactor, rememberSuccess, type UserRecord } from '../sense/user-record';
 import { detectOutcome } from './detect';
 import { applyVerdict, auditWouldHave, type ActDeps } from '../act-stage';
 import { plainAnswer, type Answer } from '../answer';
@@ -146,22 +146,7 @@ function recordOutcome(deps: ObserveDeps, ctx: RequestContext, state: RequestSta
 function noteSecondFactor(deps: ObserveDeps, ctx: RequestContext, state: RequestState): void {
   const c = ctx.classified!;
   if (!c.principal.login || !state.userId || state.user?.secondFactorSeen) return;
-  const prior = state.user;
-  const record: UserRecord = {
-    id: state.userId,
-    portal: c.portal,
-    login: prior?.login ?? c.principal.login,
-    known: prior?.known ?? false,
-    admin: prior?.admin ?? false,
-    owner: prior?.owner ?? false,
-    secondFactorSeen: true,
-    weakPasswordSeen: prior?.weakPasswordSeen ?? false,
-    knownDeviceIds: prior?.knownDeviceIds ?? [],
-    knownFingerprints: prior?.knownFingerprints ?? [],
-    countries: prior?.countries ?? [],
-    ...(prior?.lastSuccess ? { lastSuccess: prior.lastSuccess } : {}),
-    updatedAtMs: deps.clock.now(),
-  };
+  const record = rememberSecondFactor(state.user, { id: state.userId, portal: c.portal, login: c.principal.login }, deps.clock.now());
   deps.store.put('users', c.portal, record).catch((err: unknown) => deps.onBackgroundError(err, 'remember second factor'));
 }
 

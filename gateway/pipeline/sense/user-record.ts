@@ -45,6 +45,29 @@ export function historyOf(record: UserRecord | undefined): UserHistory | undefin
   };
 }
 
+/**
+ * What is known of a user, or a blank record for one seen for the first time. Everything a prior record
+ * holds is kept, fields other writers added included (the directory import's `active`), so that no
+ * writer erases another's knowledge.
+ */
+function known(prior: UserRecord | undefined, who: { id: string; portal: string; login: string }): UserRecord {
+  return {
+    known: false,
+    admin: false,
+    owner: false,
+    secondFactorSeen: false,
+    weakPasswordSeen: false,
+    knownDeviceIds: [],
+    knownFingerprints: [],
+    countries: [],
+    updatedAtMs: 0,
+    ...prior,
+    id: who.id,
+    portal: who.portal,
+    login: prior?.login ?? who.login,
+  };
+}
+
 /** The record after a success: what the sensors said to remember, merged into what was known. */
 export function rememberSuccess(
   prior: UserRecord | undefined,
@@ -52,24 +75,26 @@ export function rememberSuccess(
   memory: SuccessMemory,
   nowMs: number,
 ): UserRecord {
-  const recent = (list: readonly string[] | undefined, add: string, max: number): string[] => {
-    const out = (list ?? []).filter((x) => x !== add);
+  const base = known(prior, who);
+  const recent = (list: readonly string[], add: string, max: number): string[] => {
+    const out = list.filter((x) => x !== add);
     if (add) out.push(add);
     return out.slice(-max);
   };
   return {
-    id: who.id,
-    portal: who.portal,
-    login: prior?.login ?? who.login,
+    ...base,
     known: true,
-    admin: prior?.admin ?? false,
-    owner: prior?.owner ?? false,
-    secondFactorSeen: (prior?.secondFactorSeen ?? false) || memory.secondFactorSeen,
-    weakPasswordSeen: (prior?.weakPasswordSeen ?? false) || memory.weakPasswordSeen,
-    knownDeviceIds: recent(prior?.knownDeviceIds, memory.device.deviceId, MAX_DEVICES_PER_USER),
-    knownFingerprints: recent(prior?.knownFingerprints, memory.device.fingerprint, MAX_DEVICES_PER_USER),
-    countries: memory.geo ? recent(prior?.countries, memory.geo.country, MAX_COUNTRIES_PER_USER) : [...(prior?.countries ?? [])],
-    ...(memory.geo?.lastSuccess ? { lastSuccess: memory.geo.lastSuccess } : prior?.lastSuccess ? { lastSuccess: prior.lastSuccess } : {}),
+    secondFactorSeen: base.secondFactorSeen || memory.secondFactorSeen,
+    weakPasswordSeen: base.weakPasswordSeen || memory.weakPasswordSeen,
+    knownDeviceIds: recent(base.knownDeviceIds, memory.device.deviceId, MAX_DEVICES_PER_USER),
+    knownFingerprints: recent(base.knownFingerprints, memory.device.fingerprint, MAX_DEVICES_PER_USER),
+    countries: memory.geo ? recent(base.countries, memory.geo.country, MAX_COUNTRIES_PER_USER) : [...base.countries],
+    ...(memory.geo?.lastSuccess ? { lastSuccess: memory.geo.lastSuccess } : {}),
     updatedAtMs: nowMs,
   };
+}
+
+/** A right password answered with the one-time-code form: the user has a second factor, nothing more. */
+export function rememberSecondFactor(prior: UserRecord | undefined, who: { id: string; portal: string; login: string }, nowMs: number): UserRecord {
+  return { ...known(prior, who), secondFactorSeen: true, updatedAtMs: nowMs };
 }
