@@ -276,6 +276,14 @@ export const CONFIG_SCHEMA = {
           properties: {
             commandTimeoutMs: ms('A command not answered within this counts as an outage for that request.', DEFAULT_STORE_OPTIONS.redis.commandTimeoutMs),
             connectTimeoutMs: ms('How long the gateway waits for Redis at start before it starts in fallback.', DEFAULT_STORE_OPTIONS.redis.connectTimeoutMs),
+            replicaAcks: {
+              type: ['integer', 'null'],
+              minimum: 0,
+              maximum: 16,
+              description:
+                'Replicas that must confirm (Redis WAIT, within half of commandTimeoutMs) a block, an unblock request or an audit event before it counts as written; otherwise it is queued and retried as in an outage, so a failover cannot lose it. null: 1 behind Sentinel, 0 otherwise.',
+              default: DEFAULT_STORE_OPTIONS.redis.replicaAcks,
+            },
           },
         },
         outageMaxQueued: { type: 'integer', minimum: 1000, description: 'Writes queued during an outage (kept in stateDir). Records are coalesced per id and never dropped; past the bound counter adds are dropped first, then the oldest audit events.', default: DEFAULT_STORE_OPTIONS.outageMaxQueued },

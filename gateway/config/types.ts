@@ -45,6 +45,12 @@ export interface StoreOptions {
     readonly commandTimeoutMs: number;
     /** How long the gateway waits for Redis at start before it starts in fallback. */
     readonly connectTimeoutMs: number;
+    /**
+     * Replicas that must hold a block, an unblock request or an audit event (Redis WAIT) before it
+     * counts as written; fewer, and the write is queued and retried like an outage's. null: 1 behind
+     * Sentinel (a failover must not lose what the old master acknowledged), 0 otherwise.
+     */
+    readonly replicaAcks: number | null;
   };
   /** Writes queued while Redis is unreachable (persisted to stateDir); counter adds are dropped first past it. */
   readonly outageMaxQueued: number;

@@ -46,6 +46,7 @@ export const ERROR_CATALOG = {
   PC_ERR_STORE_SCRIPT: 'A Lua script of the Redis store cannot be read, or Redis refused it.',
   PC_ERR_STORE_REPLAY: 'A write queued during a Redis outage could not be replayed yet; it stays queued and is retried.',
   PC_ERR_STORE_QUEUE_FULL: 'The outage queue reached storeOptions.outageMaxQueued: counter adds (then the oldest audit events) were dropped.',
+  PC_ERR_STORE_UNCONFIRMED: 'More writes than the bound wait for a Redis replica to confirm them (storeOptions.redis.replicaAcks; no replica is connected?): the oldest are no longer resent after a failover.',
   PC_ERR_STORE_CLOSED: 'The store was used after close().',
   // Admin API (answers of the admin listener, and the CLI clients that read them)
   PC_ERR_ADMIN_UNAUTHORIZED: 'The bearer token is missing or wrong (answered 401; the answer does not say which).',

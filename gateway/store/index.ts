@@ -40,6 +40,7 @@ export async function createStore(config: GatewayConfig, deps: StoreDeps): Promi
     origin: deps.origin,
     commandTimeoutMs: options.redis.commandTimeoutMs,
     connectTimeoutMs: options.redis.connectTimeoutMs,
+    replicaAcks: options.redis.replicaAcks ?? (config.store.kind === 'redis-sentinel' ? 1 : 0),
     auditMaxPerPortal: options.auditMaxPerPortal,
     logger,
   });

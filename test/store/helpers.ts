@@ -14,7 +14,7 @@ export const uniquePortal = (): string => `p${process.pid}-${Date.now().toString
 
 export const TEST_STORE_OPTIONS: StoreOptions = {
   ...DEFAULT_STORE_OPTIONS,
-  redis: { commandTimeoutMs: 300, connectTimeoutMs: 3000 },
+  redis: { commandTimeoutMs: 300, connectTimeoutMs: 3000, replicaAcks: null },
 };
 
 export function testConfig(store: StoreConfig, stateDir: string, storeOptions: Partial<StoreOptions> = {}): GatewayConfig {
@@ -40,8 +40,8 @@ export function openMemory(clock: Clock, stateDir: string | null, overrides: { m
   });
 }
 
-export function openRedis(clock: Clock, config: Exclude<StoreConfig, { kind: 'memory' }>, origin = 'test-redis'): Promise<RedisStore> {
-  return RedisStore.open(config, { clock, origin, commandTimeoutMs: 500, connectTimeoutMs: 5000, auditMaxPerPortal: 1000 });
+export function openRedis(clock: Clock, config: Exclude<StoreConfig, { kind: 'memory' }>, origin = 'test-redis', replicaAcks = 0): Promise<RedisStore> {
+  return RedisStore.open(config, { clock, origin, commandTimeoutMs: 500, connectTimeoutMs: 5000, auditMaxPerPortal: 1000, replicaAcks });
 }
 
 export function openResilient(clock: Clock, store: StoreConfig, stateDir: string, origin = 'test-resilient', storeOptions: Partial<StoreOptions> = {}): Promise<Store> {

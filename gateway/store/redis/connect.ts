@@ -28,6 +28,9 @@ export function createRedisClient(config: Exclude<StoreConfig, { kind: 'memory' 
     case 'redis-sentinel':
       return new Redis({
         ...common,
+        // A demoted master answers writes with READONLY until the sentinel's CLIENT KILL arrives:
+        // reconnect at once (asking the sentinels for the new master) instead of failing until then.
+        reconnectOnError: (err) => err.message.startsWith('READONLY'),
         sentinels: config.sentinels.map((s) => ({ host: s.host, port: s.port })),
         name: config.name,
         sentinelRetryStrategy: retryStrategy,

@@ -21,9 +21,11 @@ import { ChangeFeed } from '../change-feed';
 import { silentLogger, type StoreLogger } from '../logger';
 import type { AuditEvent, AuditQuery, Change, Collection, CounterOp, CounterResult, RecordChange, Store, StoredRecord, StoreHealth } from '../port';
 import { isLive } from '../record-table';
+import { Cluster } from 'ioredis';
 import { createRedisClient, createSubscriber, waitReady, type RedisClient } from './connect';
 import { auditKey, CHANGES_CHANNEL, counterKey, PORTALS_KEY, recordsKey } from './keys';
 import { readLua } from './scripts';
+import { UnconfirmedWrites } from './unconfirmed-writes';
 import type { StoreConfig } from '../../config/types';
 
 export type RedisStoreConfig = Exclude<StoreConfig, { kind: 'memory' }>;
@@ -34,8 +36,19 @@ export interface RedisStoreOptions {
   readonly commandTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly auditMaxPerPortal: number;
+  /**
+   * Replicas that must confirm a durable write (blocks, unblock requests, audit) by WAIT before it
+   * counts as written. Without it, a Sentinel failover loses what the demoted master acknowledged in
+   * the seconds before it learnt of its demotion (Redis replication is asynchronous). Default 0.
+   */
+  readonly replicaAcks?: number;
   readonly logger?: StoreLogger;
 }
+
+/** Collections whose writes must survive a failover; learning records (users, devices…) may not. */
+const CONFIRMED: ReadonlySet<Collection> = new Set<Collection>(['blocks', 'unblock_requests']);
+
+type Batch = ReturnType<RedisClient['pipeline']>;
 
 /** What travels on the change channel: the change, and which store instance sent it (echo filter). */
 interface Envelope {
@@ -57,6 +70,7 @@ export class RedisStore implements Store {
   private readonly feed: ChangeFeed;
   private readonly logger: StoreLogger;
   private readonly knownPortals = new Set<string>();
+  private readonly unconfirmed: UnconfirmedWrites;
   private downSinceMs: number | null = null;
   private subscriberReadyCount = 0;
   private subscribed: Promise<unknown> | null = null;
@@ -69,6 +83,12 @@ export class RedisStore implements Store {
   ) {
     this.logger = options.logger ?? silentLogger;
     this.feed = new ChangeFeed(this.logger);
+    this.unconfirmed = new UnconfirmedWrites({
+      acks: options.replicaAcks ?? 0,
+      isReady: () => this.isReady(),
+      confirm: async () => Number(await this.client.call('WAIT', options.replicaAcks ?? 0, this.waitTimeoutMs())),
+      onDropped: (count) => this.logger.warn({ code: 'PC_ERR_STORE_UNCONFIRMED', dropped: count }, 'store: too many writes wait for a replica to confirm them; the oldest are no longer resent'),
+    });
   }
 
   /** Connects (waiting up to connectTimeoutMs; past it the store starts `down` and keeps trying). */
@@ -86,6 +106,11 @@ export class RedisStore implements Store {
     // Subscribed before open() resolves, so no change published after it is missed.
     if (ready && (await waitReady(subscriber, options.connectTimeoutMs))) await store.subscribed?.catch(() => undefined);
     return store;
+  }
+
+  /** Durable writes the master took that no replica has confirmed yet (see ./unconfirmed-writes.ts). */
+  get unconfirmedWrites(): number {
+    return this.unconfirmed.size;
   }
 
   /** True while commands can be sent. */
@@ -132,8 +157,8 @@ export class RedisStore implements Store {
 
   async put(collection: Collection, portal: string, record: StoredRecord): Promise<void> {
     await this.command('put', async () => {
-      await this.client.hset(recordsKey(collection, portal), record.id, JSON.stringify(record));
-      await this.rememberPortal(portal);
+      const json = JSON.stringify(record);
+      await this.confirmed(collection, (b) => b.hset(recordsKey(collection, portal), record.id, json), portal);
     });
     await this.publish({ collection, portal, id: record.id, op: 'put', value: record, origin: this.options.origin, atMs: this.options.clock.now() });
   }
@@ -149,7 +174,7 @@ export class RedisStore implements Store {
   }
 
   async delete(collection: Collection, portal: string, id: string): Promise<void> {
-    await this.command('delete', () => this.client.hdel(recordsKey(collection, portal), id));
+    await this.command('delete', () => this.confirmed(collection, (b) => b.hdel(recordsKey(collection, portal), id), portal));
     await this.publish({ collection, portal, id, op: 'delete', origin: this.options.origin, atMs: this.options.clock.now() });
   }
 
@@ -183,9 +208,10 @@ export class RedisStore implements Store {
   async appendAuditWithId(event: AuditEvent, id: string): Promise<void> {
     const key = auditKey(event.portal);
     await this.command('audit', async () => {
-      // One slot, one MULTI: add, then trim to the newest auditMaxPerPortal.
-      await this.client.multi().zadd(key, event.atMs, JSON.stringify({ id, ...event })).zremrangebyrank(key, 0, -(this.options.auditMaxPerPortal + 1)).exec();
-      await this.rememberPortal(event.portal);
+      // One slot, one pipeline: add, then trim to the newest auditMaxPerPortal. (Not a MULTI: a WAIT
+      // inside one answers at once, without waiting.)
+      const member = JSON.stringify({ id, ...event });
+      await this.confirmed('audit', (b) => b.zadd(key, event.atMs, member).zremrangebyrank(key, 0, -(this.options.auditMaxPerPortal + 1)), event.portal);
     });
   }
 
@@ -222,6 +248,7 @@ export class RedisStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.unconfirmed.close();
     this.subscriber.disconnect();
     this.client.disconnect();
   }
@@ -231,10 +258,48 @@ export class RedisStore implements Store {
     return this.command('portals', () => this.client.smembers(PORTALS_KEY));
   }
 
+  /**
+   * Sends a write's commands, with a WAIT behind them on the same connection when the collection
+   * needs replicas' confirmation. A command's error rejects (the resilient store queues the write).
+   * Fewer confirmations than replicaAcks do not: the master has the write and other replicas see it,
+   * and ./unconfirmed-writes.ts keeps it until a replica confirms it, sending it again after a
+   * reconnect (a failover's new master).
+   */
+  private async confirmed(what: Collection | 'audit', build: (batch: Batch) => Batch, portal: string): Promise<void> {
+    const acks = this.options.replicaAcks ?? 0;
+    const wait = acks > 0 && (what === 'audit' || CONFIRMED.has(what));
+    const confirmedBy = await this.sendBatch(build, portal, wait ? acks : 0);
+    if (wait && confirmedBy < acks) this.unconfirmed.add({ what, send: () => this.sendBatch(build, portal, acks) });
+  }
+
+  /** One round trip: the write, the portal set when it shares the node, then WAIT; resolves with WAIT's answer. */
+  private async sendBatch(build: (batch: Batch) => Batch, portal: string, acks: number): Promise<number> {
+    const batch = build(this.client.pipeline());
+    // On one node the portal set rides in the same batch (and under the same WAIT); a Cluster keeps
+    // it in another slot, so it is a call of its own after the write.
+    const inBatch = !(this.client instanceof Cluster);
+    if (inBatch && (acks > 0 || !this.knownPortals.has(portal))) batch.sadd(PORTALS_KEY, portal);
+    if (acks > 0) batch.call('WAIT', acks, this.waitTimeoutMs());
+    const results = (await batch.exec()) ?? [];
+    for (const [err] of results) if (err) throw err;
+    if (inBatch) this.notePortal(portal);
+    else await this.rememberPortal(portal);
+    return acks > 0 ? Number(results[results.length - 1]?.[1] ?? 0) : 0;
+  }
+
+  /** WAIT's own timeout: a replica on the same network confirms in about a round trip; stays well under the command timeout. */
+  private waitTimeoutMs(): number {
+    return Math.max(1, Math.min(100, Math.floor(this.options.commandTimeoutMs / 2)));
+  }
+
   /** The portal set feeds list('*'); each process adds a portal once (writes are rare, but not free). */
   private async rememberPortal(portal: string): Promise<void> {
     if (this.knownPortals.has(portal)) return;
     await this.client.sadd(PORTALS_KEY, portal);
+    this.notePortal(portal);
+  }
+
+  private notePortal(portal: string): void {
     if (this.knownPortals.size < 10_000) this.knownPortals.add(portal);
   }
 
@@ -269,6 +334,7 @@ export class RedisStore implements Store {
     this.client.on('end', markDown);
     this.client.on('ready', () => {
       this.downSinceMs = null;
+      this.unconfirmed.connected();
     });
 
     this.subscriber.on('error', () => undefined); // reported by the main client; reconnects by itself
