@@ -4,7 +4,9 @@
  *
  * Variants (each its own child process, the same request, the same connections):
  *   direct           the portal simulator itself (the ceiling)
- *   bare-http-proxy  http-proxy on a Node http server, keep-alive agent (bench/bare-http-proxy.ts)
+ *   bare-http-proxy  http-proxy on a Node http server with its defaults: a backend connection per
+ *                    request (bench/bare-http-proxy.ts); issue 8's reference
+ *   http-proxy-keepalive  the same with a keep-alive agent (tuned; not in --quick)
  *   bare-undici      a Node http server + undici.Pool, streamed (bench/bare-undici.ts)
  *   gateway          `portcullis serve` (bin/portcullis.js), the repository's policies/, memory store
  *                    (or --store redis)
@@ -42,7 +44,7 @@ import {
 // ---------------------------------------------------------------------------------------------------
 // Options
 
-const VARIANTS = ['direct', 'bare-http-proxy', 'bare-undici', 'gateway'] as const;
+const VARIANTS = ['direct', 'bare-http-proxy', 'http-proxy-keepalive', 'bare-undici', 'gateway'] as const;
 type VariantName = (typeof VARIANTS)[number];
 const SCENARIOS = ['rest', 'static', 'login'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
@@ -78,7 +80,9 @@ gateway, alternating, and prints requests/s, the ratios between them, p50/p99 la
   --warmup S              warm-up seconds per variant before the rounds (default 2; --quick: 1)
   --rate N                offered load, requests/s over all connections (default: as fast as possible)
   --store memory|redis    the gateway's store; redis spawns a redis-server for the run (default memory)
-  --only a,b              run only these variants (${VARIANTS.join(', ')})
+  --only a,b              run only these variants (${VARIANTS.join(', ')};
+                          bare-http-proxy uses http-proxy's defaults, a backend connection per request;
+                          http-proxy-keepalive adds a keep-alive agent)
   --seed FILE             seed file for the simulator (default portal-sim/seed.yaml)
   --gateway-env K=V       extra environment for the gateway (repeatable)
   --quick                 2 rounds x 2 s, 1 s warm-up: well under a minute
@@ -125,7 +129,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
   if (!(SCENARIOS as readonly string[]).includes(scenario)) throw new UsageError(`--scenario must be one of ${SCENARIOS.join(', ')}, got "${scenario}"`);
   const store = values.store ?? 'memory';
   if (store !== 'memory' && store !== 'redis') throw new UsageError(`--store must be memory or redis, got "${store}"`);
-  const variants = values.only === undefined ? [...VARIANTS] : values.only.split(',').map((v) => v.trim()).filter((v) => v.length > 0);
+  // --quick leaves out the tuned http-proxy: it is a reference for people, not for the smoke test.
+  const variants = values.only === undefined ? VARIANTS.filter((v) => !(quick && v === 'http-proxy-keepalive')) : values.only.split(',').map((v) => v.trim()).filter((v) => v.length > 0);
   for (const v of variants) {
     if (!(VARIANTS as readonly string[]).includes(v)) throw new UsageError(`--only: unknown variant "${v}"; allowed: ${VARIANTS.join(', ')}`);
   }
@@ -556,14 +561,14 @@ async function startTargets(options: BenchOptions, scenario: Scenario, workDir: 
   const targets: Target[] = [];
   if (options.variants.includes('direct')) targets.push({ name: 'direct', url: sim.url, pid: sim.pid, process: sim });
 
-  const startBare = async (name: 'bare-http-proxy' | 'bare-undici'): Promise<void> => {
-    const script = path.join(distDir, `${name}.js`);
+  const startBare = async (name: 'bare-http-proxy' | 'http-proxy-keepalive' | 'bare-undici'): Promise<void> => {
+    const script = path.join(distDir, `${name === 'http-proxy-keepalive' ? 'bare-http-proxy' : name}.js`);
     if (!existsSync(script)) throw new Error(`${script} is missing: run \`npm run build\` first`);
     const port = await freePort();
     log(`starting ${name}`);
     const proc = await spawnProcess({
       name,
-      args: [script, '--listen', `127.0.0.1:${port}`, '--target', sim.url],
+      args: [script, '--listen', `127.0.0.1:${port}`, '--target', sim.url, ...(name === 'http-proxy-keepalive' ? ['--keepalive'] : [])],
       // Ready when a request goes through it to the simulator.
       readyUrl: `http://127.0.0.1:${port}/__sim/healthz`,
       timeoutMs: 15_000,
@@ -571,6 +576,7 @@ async function startTargets(options: BenchOptions, scenario: Scenario, workDir: 
     targets.push({ name, url: `http://127.0.0.1:${port}`, pid: proc.pid, process: proc });
   };
   if (options.variants.includes('bare-http-proxy')) await startBare('bare-http-proxy');
+  if (options.variants.includes('http-proxy-keepalive')) await startBare('http-proxy-keepalive');
   if (options.variants.includes('bare-undici')) await startBare('bare-undici');
 
   let gatewayLog: string | null = null;

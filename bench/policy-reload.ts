@@ -41,11 +41,25 @@ function policyText(p: number, rules: number): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** Rules per generated policy file, as a large real set would be split. */
+export const RULES_PER_GENERATED_POLICY = 50;
+
+/**
+ * Writes a generated set of `rules` login rules into `dir` (policies of RULES_PER_GENERATED_POLICY
+ * rules each, every rule reading signals and a counter). Shared with bench/cost-growth.ts, so that
+ * reload time and evaluation time are measured on the same sets.
+ */
+export function writeGeneratedPolicies(dir: string, rules: number): void {
+  for (let p = 0, left = rules; left > 0; p++, left -= RULES_PER_GENERATED_POLICY) {
+    writeFileSync(path.join(dir, `generated-${p}.yaml`), policyText(p, Math.min(RULES_PER_GENERATED_POLICY, left)));
+  }
+}
+
 export function measurePolicyReload(ruleCounts: readonly number[], runs = 5): ReloadFigure[] {
   return ruleCounts.map((rules) => {
     const dir = mkdtempSync(path.join(tmpdir(), 'portcullis-bench-policies-'));
     try {
-      for (let p = 0, left = rules; left > 0; p++, left -= 50) writeFileSync(path.join(dir, `generated-${p}.yaml`), policyText(p, Math.min(50, left)));
+      writeGeneratedPolicies(dir, rules);
       const reloader = PolicyReloader.start({ dir, clock: systemClock });
       if (!(reloader instanceof PolicyReloader)) throw new Error(`generated policies do not load: ${reloader.problems[0]?.problem}`);
       const times: number[] = [];

@@ -129,7 +129,7 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
         onBackgroundError,
       }),
     ],
-    record: [recordStage(loggers.requests, metrics, events)],
+    record: [recordStage(loggers.requestLines, metrics, events)],
   });
 
   const onInternalError = (err: unknown, ctx?: { id: string }): void => {

@@ -17,7 +17,7 @@ import type { GatewayConfig } from '../config/types';
 import type { ErrorCode } from '../lib/errors';
 import type { CidrSet } from '../lib/ip';
 import { plainAnswer, type Answer } from '../pipeline/answer';
-import type { RequestContext } from '../pipeline/context';
+import type { RequestContext, UpstreamHead } from '../pipeline/context';
 import type { Classified, RequestHead } from '../pipeline/request';
 import { observeAnswer, observeHead, runBefore, type Pipeline } from '../pipeline/stages';
 import { FormSniffer, classify, needsForm, parseFormBody } from '../pipeline/classify';
@@ -177,7 +177,15 @@ function act(deps: EdgeDeps, ctx: RequestContext, client: ClientAddress, req: In
     (status, headersOf) => {
       ctx.status = status;
       if (observe.length === 0) return 'stream';
-      const head = { status, headers: headersOf() };
+      // The header object is built only if a stage reads it (a login's outcome); REST and static
+      // answers stream without one.
+      let headers: UpstreamHead['headers'] | undefined;
+      const head: UpstreamHead = {
+        status,
+        get headers() {
+          return (headers ??= headersOf());
+        },
+      };
       ctx.upstream = head;
       const verdict = observeHead(observe, ctx, head);
       if (!verdict) return 'stream';

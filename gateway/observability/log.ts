@@ -5,6 +5,7 @@
  * developer logs by mistake.
  */
 import pino, { type Logger } from 'pino';
+import type { RequestLine } from './request-line';
 
 export type { Logger } from 'pino';
 
@@ -35,6 +36,40 @@ export interface Loggers {
    * 13% of the gateway's CPU in a profile of the REST path.
    */
   readonly requests: Logger;
+  /** The request line's fast path, to the requests logger's destination (see RequestLineSink). */
+  readonly requestLines: RequestLineSink;
+}
+
+/**
+ * Writes the request line as the requests logger would (`{"level":"info","time":…,"svc":"portcullis",
+ * <fields>,"msg":"request"}`, byte for byte the same shape) with one native JSON.stringify of the line,
+ * instead of pino's per-field serialiser: in a profile of the REST path, pino's LOG cost ~7 µs of the
+ * gateway's ~100 µs per request, this ~2 µs. Safe without redaction for the reason given on
+ * `Loggers.requests`: the line's fields are fixed and classified, never raw input.
+ */
+export class RequestLineSink {
+  readonly enabled: boolean;
+  private lastMs = 0;
+  private prefix = '';
+
+  constructor(
+    private readonly destination: { write(chunk: string): unknown },
+    level: string,
+  ) {
+    this.enabled = pino.levels.values[level] !== undefined && pino.levels.values[level]! <= pino.levels.values['info']!;
+  }
+
+  write(line: RequestLine): void {
+    if (!this.enabled) return;
+    const nowMs = Date.now();
+    // Lines of one millisecond share their prefix (many at a few thousand requests/s).
+    if (nowMs !== this.lastMs) {
+      this.lastMs = nowMs;
+      this.prefix = `{"level":"info","time":"${new Date(nowMs).toISOString()}","svc":"portcullis",`;
+    }
+    const fields = JSON.stringify(line);
+    this.destination.write(`${this.prefix}${fields.slice(1, -1)},"msg":"request"}\n`);
+  }
 }
 
 export function createLoggers(opts: LoggerOptions): Loggers {
@@ -48,9 +83,23 @@ export function createLoggers(opts: LoggerOptions): Loggers {
   // request lines are buffered in blocks. Both write whole lines to fd 1, so lines never interleave.
   const general = opts.destination ?? pino.destination({ dest: 1, sync: true });
   const requests = opts.destination ?? pino.destination({ dest: 1, sync: !opts.async, minLength: opts.async ? 4096 : 0 });
+  if (!opts.destination && opts.async) {
+    // A block is written when 4 KiB are buffered; on a quiet gateway that could take minutes, so the
+    // buffer is also written at least every quarter second (an operator tailing the log sees it live).
+    // flush() without a callback: with one, sonic-boom 4.2 also fsyncs, and writes the block twice.
+    const dest = requests as unknown as { flush(): void };
+    setInterval(() => {
+      try {
+        dest.flush();
+      } catch {
+        /* destroyed at shutdown */
+      }
+    }, 250).unref();
+  }
   return {
     general: pino({ ...base, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, general),
     requests: pino(base, requests),
+    requestLines: new RequestLineSink(requests, opts.level),
   };
 }
 

@@ -1,6 +1,6 @@
 /** The record stage: one log line and the request metrics, once per request. */
 import type { RecordStage } from '../pipeline/stages';
-import type { Logger } from './log';
+import type { RequestLineSink } from './log';
 import type { GatewayMetrics } from './metrics';
 import type { Verdict } from '../decision/verdict';
 import type { EventLog } from './event-log';
@@ -10,8 +10,7 @@ function matches(v: Verdict): { rule: string; shadow: boolean }[] {
   return v.rules.filter((r) => r.matched).map((r) => ({ rule: r.rule, shadow: r.shadow }));
 }
 
-export function recordStage(logger: Logger, metrics: GatewayMetrics, events?: EventLog): RecordStage {
-  const logRequests = logger.isLevelEnabled('info');
+export function recordStage(lines: RequestLineSink, metrics: GatewayMetrics, events?: EventLog): RecordStage {
   return {
     name: 'record',
     run(ctx) {
@@ -20,7 +19,7 @@ export function recordStage(logger: Logger, metrics: GatewayMetrics, events?: Ev
       const st = ctx.state;
       if (st?.attempt) metrics.countVerdict('attempt', st.attempt.action?.do ?? 'none', matches(st.attempt));
       if (st?.outcomeVerdict) metrics.countVerdict('outcome', st.outcomeVerdict.action?.do ?? 'none', matches(st.outcomeVerdict));
-      if (logRequests) logger.info(line, 'request');
+      lines.write(line);
       if (events && st) events.record(ctx);
     },
   };

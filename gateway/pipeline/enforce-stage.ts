@@ -3,6 +3,7 @@
  *
  *   REST call        portal's REST blocked, or its webhook / app / method blocked  → 403 envelope
  *                    a limit on its webhook / app / method / portal, over the rate → 503 QUERY_LIMIT_EXCEEDED
+ *                    the portal's own bucket (mirrored), empty                     → 503 QUERY_LIMIT_EXCEEDED
  *   login-like       user blocked (any login entry, OTP step, password change)     → decoy
  *                    reset_required: a password login                               → decoy
  *   any login/REST   address or prefix blocked (unless allowlisted)                → decoy / 403
@@ -48,15 +49,17 @@ export function enforceStage(deps: EnforceDeps): BeforeStage {
       const c = ctx.classified!;
       const kind = c.kind;
       if (kind === 'other' || kind === 'websocket') return undefined;
-      if (kind === 'rest' && !portalBucketAllows(deps, ctx)) return restLimitAnswer(c.rest?.format ?? 'json');
-      if (deps.view.size === 0) return undefined;
+      // The portal's bucket is taken last, by calls that will reach the portal: a call the gateway
+      // refuses never drains the portal's real bucket, so it must not drain the mirror either (and a
+      // blocked portal's integrations keep getting the block's 403, not the bucket's 503).
+      if (deps.view.size === 0) return kind === 'rest' ? portalBucket(deps, ctx) : undefined;
       const s = subjectsOf(deps.secret, c, ctx.credentials, ctx.head.ip, deps.ipPrefix);
       const find = (k: BlockKind, subject: string | undefined): BlockRecord | undefined => (subject === undefined ? undefined : deps.view.find(c.portal, k, subject));
       const ipBlock = deps.allowlist.has(ctx.head.ip) ? undefined : (find('ip', s.ip) ?? find('ip_prefix', s.ip_prefix));
       if (kind === 'rest') {
         const block = ipBlock ?? find('portal_rest', '') ?? find('webhook', s.webhook) ?? find('app', s.app) ?? find('method', s.method) ?? find('user', s.user);
         if (block) return restBlockedAnswer(deps.settingsFor(c.portal), c.rest?.format ?? 'json', `${block.kind}_blocked`);
-        return overLimit(deps, ctx, s);
+        return overLimit(deps, ctx, s) ?? portalBucket(deps, ctx);
       }
       if (!LOGIN_LIKE.has(kind)) return undefined;
       if (ipBlock) return decoy(ctx, `${ipBlock.kind}_blocked`);
@@ -84,11 +87,11 @@ function decoy(ctx: RequestContext, reason: string): undefined {
  * 503 before the portal pays for it. Shared across replicas (lockout/portal-bucket.ts). A burst of 0
  * turns it off.
  */
-function portalBucketAllows(deps: EnforceDeps, ctx: RequestContext): boolean {
+function portalBucket(deps: EnforceDeps, ctx: RequestContext): Answer | undefined {
   const c = ctx.classified!;
   const limit = deps.settingsFor(c.portal).rest.limit;
-  if (limit.burst <= 0 || limit.drainPerSecond <= 0) return true;
-  return deps.portalBuckets.take(c.portal, limit);
+  if (limit.burst <= 0 || limit.drainPerSecond <= 0) return undefined;
+  return deps.portalBuckets.take(c.portal, limit) ? undefined : restLimitAnswer(c.rest?.format ?? 'json');
 }
 
 /** A limited webhook, app, method, user or portal over its rate gets the portal's own 503. */

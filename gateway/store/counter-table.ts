@@ -37,7 +37,7 @@ export class CounterTable {
         }
         if (window instanceof SlidingDistinct) {
           if (typeof op.add === 'string') window.add(nowMs, op.add);
-        } else window.add(nowMs);
+        } else window.add(nowMs, op.times ?? 1);
       }
       return window ? window.count(nowMs) : 0;
     });

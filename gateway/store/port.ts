@@ -27,6 +27,11 @@ export interface CounterOp {
    * distinct counter; absent: read only.
    */
   readonly add?: true | string;
+  /**
+   * Count ops: how many events the add stands for (default 1). The REST batcher sends the adds of many
+   * requests to one key as one op, so a flush costs the store one op per key, not one per request.
+   */
+  readonly times?: number;
 }
 
 export type CounterResult =

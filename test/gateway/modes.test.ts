@@ -105,3 +105,29 @@ test("the portal's REST bucket is mirrored: over it, the gateway answers 503 QUE
     await s.close();
   }
 });
+
+test("calls refused by a block do not drain the mirrored bucket: a blocked portal's integrations get 403, never 503", async () => {
+  const s = await startStack({
+    config: { portals: { localhost: { ...DEFAULT_CONFIG.portalDefaults, rest: { ...DEFAULT_CONFIG.portalDefaults.rest, limit: { burst: 5, drainPerSecond: 0.01 } } } } },
+    sim: { restLimit: false },
+  });
+  const call = async (): Promise<number> => {
+    const res = await request(`${s.gw.url}/rest/1/demoadminhook001/user.current.json`, { headers: { host: 'localhost' } });
+    await res.body.dump();
+    return res.statusCode;
+  };
+  try {
+    const { record, durable } = s.gw.lockout.block({ portal: 'localhost', kind: 'portal_rest', subject: '', actor: 'operator:test', reason: 'bucket order test' });
+    await durable;
+    const blocked: number[] = [];
+    for (let i = 0; i < 12; i++) blocked.push(await call());
+    expect(blocked).toEqual(Array(12).fill(403));
+    // The portal never saw those twelve, so its bucket (and the mirror) is still full: five go through.
+    s.gw.lockout.lift(record, 'operator:test');
+    const after: number[] = [];
+    for (let i = 0; i < 6; i++) after.push(await call());
+    expect(after).toEqual([200, 200, 200, 200, 200, 503]);
+  } finally {
+    await s.close();
+  }
+});

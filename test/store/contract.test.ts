@@ -92,6 +92,13 @@ describe.each(factories)('$name store', (factory) => {
     expect(await store.counters(ops, clock.now())).toEqual({ ok: true, values: [2, 1, 2, 2] });
   });
 
+  test('a count op with `times` adds that many events at once (the REST batcher merges adds per key)', async () => {
+    const window = 15 * MIN;
+    expect(await store.counters([{ ...countOp(portal, 'merged', window), times: 37 }], clock.now())).toEqual({ ok: true, values: [37] });
+    expect(await store.counters([countOp(portal, 'merged', window)], clock.now())).toEqual({ ok: true, values: [38] });
+    expect(await store.counters([{ ...countOp(portal, 'merged', window, false), times: 5 }], clock.now())).toEqual({ ok: true, values: [38] });
+  });
+
   test('records: put, get, list (one portal and all), delete', async () => {
     const other = uniquePortal();
     await store.put('blocks', portal, { id: 'user:alice', reason: 'rule:brute-force' } as StoredRecord);

@@ -41,7 +41,7 @@ export class CounterBatcher {
     const nowMs = this.opts.now();
     const values: number[] = [];
     for (const op of ops) {
-      const key = `${op.portal}\0${op.counter}\0${op.key}`;
+      const key = knownKey(op);
       let k = this.known.get(key);
       if (!k) this.known.set(key, (k = { synced: 0, pending: 0 }));
       if (op.add !== undefined) {
@@ -78,43 +78,63 @@ export class CounterBatcher {
       group.ops.push(q.op);
       group.atMs = Math.max(group.atMs, q.atMs);
     }
-    for (const group of groups.values()) {
-      // What this batch adds is pending until its answer arrives; then the store's value replaces it.
-      const added = new Map<string, number>();
-      for (const op of group.ops) {
-        const key = `${op.portal}\0${op.counter}\0${op.key}`;
-        if (op.add !== undefined) added.set(key, (added.get(key) ?? 0) + 1);
-      }
-      // The store did not take the batch (an outage, fail_open): its adds are given up, not kept pending
-      // forever, or the local estimate would grow without its window and never come back down.
-      const release = (): void => {
-        for (const [key, n] of added) {
-          const k = this.known.get(key);
-          if (k) k.pending = Math.max(0, k.pending - n);
-        }
-      };
-      this.opts.store.counters(group.ops, group.atMs, { kind: group.kind }).then(
-        (r) => {
-          if (!r.ok) return release();
-          group.ops.forEach((op, i) => {
-            const key = `${op.portal}\0${op.counter}\0${op.key}`;
-            const k = this.known.get(key);
-            if (!k) return;
-            k.synced = r.values[i]!;
-            k.pending = Math.max(0, k.pending - (added.get(key) ?? 0));
-            added.delete(key);
-            if (k.pending === 0) k.members = undefined;
-          });
-        },
-        (err: unknown) => {
-          release();
-          this.opts.onError(err);
-        },
-      );
+    for (const group of groups.values()) this.send(group.ops, group.atMs, group.kind);
+  }
+
+  /**
+   * One store call for one portal's queued ops, merged: every op of a key becomes one op (count adds
+   * summed into `times`, distinct adds one op per member), so a flush costs the store one op per key
+   * and member, not one per request.
+   */
+  private send(queued: readonly CounterOp[], atMs: number, kind: RequestKind): void {
+    const merged = new Map<string, CounterOp>();
+    // What this batch adds, per known key: pending until its answer arrives; then the store's value replaces it.
+    const added = new Map<string, number>();
+    for (const op of queued) {
+      const key = knownKey(op);
+      const member = typeof op.add === 'string' ? op.add : '';
+      const id = `${op.type}\0${op.windowMs}\0${key}\0${member}`;
+      const prev = merged.get(id);
+      if (op.add !== undefined) added.set(key, (added.get(key) ?? 0) + 1);
+      if (!prev) merged.set(id, op);
+      else if (op.add === true) merged.set(id, prev.add === true ? { ...prev, times: (prev.times ?? 1) + 1 } : { ...op, times: 1 });
     }
+    const ops = [...merged.values()];
+    // The store did not take the batch (an outage, fail_open): its adds are given up, not kept pending
+    // forever, or the local estimate would grow without its window and never come back down.
+    const release = (): void => {
+      for (const [key, n] of added) {
+        const k = this.known.get(key);
+        if (k) k.pending = Math.max(0, k.pending - n);
+      }
+    };
+    this.opts.store.counters(ops, atMs, { kind }).then(
+      (r) => {
+        if (!r.ok) return release();
+        ops.forEach((op, i) => {
+          const key = knownKey(op);
+          const k = this.known.get(key);
+          if (!k) return;
+          // Several ops of one key (distinct members): the answer to the last one is the value.
+          k.synced = r.values[i]!;
+          k.pending = Math.max(0, k.pending - (added.get(key) ?? 0));
+          added.delete(key);
+          if (k.pending === 0) k.members = undefined;
+        });
+      },
+      (err: unknown) => {
+        release();
+        this.opts.onError(err);
+      },
+    );
   }
 
   close(): void {
     this.flush();
   }
+}
+
+/** One counter window of one portal: what the local estimate is kept by. */
+function knownKey(op: CounterOp): string {
+  return `${op.portal}\0${op.counter}\0${op.key}`;
 }

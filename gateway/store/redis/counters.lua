@@ -3,7 +3,7 @@
 -- KEYS[i]  the key of op i: a hash of sub-bucket counts (count), or a sorted set member -> bucket (distinct)
 -- ARGV[1]  nowMs, from the gateway's clock (never Redis TIME, so tests move time and replayed adds keep theirs)
 -- ARGV[2]  maxDistinct: members kept per distinct key (oldest sightings go first)
--- then per op, 5 values: type ('c' | 'd'), windowMs, bucketMs, add ('1' | '0'), member (distinct adds)
+-- then per op, 5 values: type ('c' | 'd'), windowMs, bucketMs, add (events to add: '0' reads only), member (distinct adds)
 --
 -- Bucket arithmetic is that of gateway/signals/counters/window.ts, so both stores agree exactly:
 -- bucket index = floor(t / bucketMs); a bucket counts while index >= floor((now - windowMs) / bucketMs)
@@ -17,14 +17,15 @@ for i = 1, #KEYS do
   local kind = ARGV[base + 1]
   local windowMs = tonumber(ARGV[base + 2])
   local bucketMs = tonumber(ARGV[base + 3])
-  local add = ARGV[base + 4] == '1'
+  local times = tonumber(ARGV[base + 4])
+  local add = times > 0
   local newest = math.floor(now / bucketMs)
   local oldest = math.floor((now - windowMs) / bucketMs)
   -- The key outlives its newest bucket by the window, plus slack for clock skew between replicas.
   local ttl = windowMs + 2 * bucketMs
   if kind == 'c' then
     if add then
-      redis.call('HINCRBY', key, string.format('%d', newest), 1)
+      redis.call('HINCRBY', key, string.format('%d', newest), times)
       redis.call('PEXPIRE', key, ttl)
     end
     local fields = redis.call('HGETALL', key)

@@ -150,7 +150,8 @@ export class RedisStore implements Store {
     const args: (string | number)[] = [nowMs, DEFAULT_MAX_DISTINCT];
     for (const op of ops) {
       const add = op.type === 'count' ? op.add !== undefined : typeof op.add === 'string';
-      args.push(op.type === 'count' ? 'c' : 'd', op.windowMs, bucketMsOf({ windowMs: op.windowMs }), add ? '1' : '0', typeof op.add === 'string' ? op.add : '');
+      const n = op.type === 'count' ? (op.times ?? 1) : 1;
+      args.push(op.type === 'count' ? 'c' : 'd', op.windowMs, bucketMsOf({ windowMs: op.windowMs }), add ? String(n) : '0', typeof op.add === 'string' ? op.add : '');
     }
     return (this.client as unknown as ScriptClient).pcCounters(keys.length, ...keys, ...args);
   }
