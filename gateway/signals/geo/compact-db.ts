@@ -19,7 +19,8 @@
  *     20 countries u32 | 24 locations u32 | 28 IPv4 entries u32 | 32 IPv6 entries u32 | 36 0
  *     40/44/48 sizes of geoip-city.dat, geoip-city6.dat, geoip-city-names.dat | 52 0
  *     56 source fingerprint (32) | 88 SHA-256 of the three sources (32, informational)
- *     120 SHA-256 of everything after the header (32) | 152 0 (8)
+ *     120 SHA-256 of everything after the header (32) | 152 8 bytes of build-geo.js's own SHA-256
+ *     (the build uses them to leave an up-to-date file alone; not read here)
  *   countries   2 ASCII bytes each; index 0 is "" (not a two-letter code)
  *   locations   lat Int32[], lon Int32[] (geoip-lite's integers: degrees x 10000), area Uint16[] (km),
  *               country Uint8[]; location 0 is "unknown" (every other location is known)
