@@ -17,7 +17,7 @@ import { systemClock, type Clock } from './lib/clock';
 import { FileProblems, PortcullisError, formatProblem, type ErrorCode } from './lib/errors';
 import { CidrSet } from './lib/ip';
 import { closeServer, listen, urlOf } from './lib/listen';
-import { createLoggers, flushLogger, type Logger, type Loggers } from './observability/log';
+import { createLoggers, type Logger, type Loggers } from './observability/log';
 import { createMetrics, type GatewayMetrics } from './observability/metrics';
 import { recordStage } from './observability/record-stage';
 import { EventLog } from './observability/event-log';
@@ -207,7 +207,7 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
       batcher.close();
       events.close();
       await store.close();
-      flushLogger(loggers.requests);
+      loggers.flush();
     },
   };
 }

@@ -39,6 +39,8 @@ export const ERROR_CATALOG = {
   PC_ERR_BODY_TIMEOUT: 'The client did not send the body in time (answered 408).',
   PC_ERR_UPSTREAM_UNAVAILABLE: 'The portal refused or reset the connection (answered 502).',
   PC_ERR_UPSTREAM_TIMEOUT: 'The portal did not answer in time (answered 504).',
+  // Observability
+  PC_ERR_LOG_BEHIND: 'stdout did not keep up with the request lines (16 MiB waiting): new lines were dropped until it caught up; requests were answered as usual.',
   // State (store/)
   PC_ERR_STORE_UNAVAILABLE: "Redis did not answer (connection lost, or storeOptions.redis.commandTimeoutMs passed); the request kind's failure mode applied.",
   PC_ERR_STORE_JOURNAL: 'The state journal in stateDir cannot be opened, read or written (check permissions and free space).',

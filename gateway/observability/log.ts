@@ -4,7 +4,9 @@
  * (never raw headers, query strings or bodies), and pino's redaction is a second net for any object a
  * developer logs by mistake.
  */
+import fs from 'node:fs';
 import pino, { type Logger } from 'pino';
+import { LineWriter } from './line-writer';
 import type { RequestLine } from './request-line';
 
 export type { Logger } from 'pino';
@@ -23,7 +25,7 @@ export interface LoggerOptions {
   readonly level: string;
   /** Where lines go; stdout by default. Tests pass a stream to read the lines back. */
   readonly destination?: NodeJS.WritableStream;
-  /** Async buffered writes to stdout: the request line must not block the event loop. */
+  /** Request lines buffered in blocks and written off the event loop (line-writer.ts); else one sync write per line. */
   readonly async?: boolean;
 }
 
@@ -35,9 +37,9 @@ export interface Loggers {
    * values (request-line.ts), never from raw headers, queries or bodies, and wildcard redaction costed
    * 13% of the gateway's CPU in a profile of the REST path.
    */
-  readonly requests: Logger;
-  /** The request line's fast path, to the requests logger's destination (see RequestLineSink). */
   readonly requestLines: RequestLineSink;
+  /** Writes buffered request lines out (before exit). */
+  flush(): void;
 }
 
 /**
@@ -80,26 +82,26 @@ export function createLoggers(opts: LoggerOptions): Loggers {
     formatters: { level: (label: string) => ({ level: label }) },
   };
   // Lifecycle and error lines are written at once (they are rare, and an operator waits for them);
-  // request lines are buffered in blocks. Both write whole lines to fd 1, so lines never interleave.
-  const general = opts.destination ?? pino.destination({ dest: 1, sync: true });
-  const requests = opts.destination ?? pino.destination({ dest: 1, sync: !opts.async, minLength: opts.async ? 4096 : 0 });
-  if (!opts.destination && opts.async) {
-    // A block is written when 4 KiB are buffered; on a quiet gateway that could take minutes, so the
-    // buffer is also written at least every quarter second (an operator tailing the log sees it live).
-    // flush() without a callback: with one, sonic-boom 4.2 also fsyncs, and writes the block twice.
-    const dest = requests as unknown as { flush(): void };
-    setInterval(() => {
-      try {
-        dest.flush();
-      } catch {
-        /* destroyed at shutdown */
-      }
-    }, 250).unref();
-  }
+  // request lines are buffered in blocks (line-writer.ts). Both write whole lines of at most PIPE_BUF
+  // to fd 1, so lines never interleave.
+  const general = pino({ ...base, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, opts.destination ?? pino.destination({ dest: 1, sync: true }));
+  let writer: LineWriter | undefined;
+  let lines: { write(chunk: string): unknown };
+  if (opts.destination) lines = opts.destination;
+  else if (opts.async) {
+    writer = new LineWriter({
+      fd: 1,
+      onDrop: (dropped) => general.warn({ code: 'PC_ERR_LOG_BEHIND', dropped }, 'stdout does not keep up with the request lines: some are dropped'),
+    });
+    lines = writer;
+  } else lines = { write: (chunk: string) => fs.writeSync(1, chunk) };
   return {
-    general: pino({ ...base, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, general),
-    requests: pino(base, requests),
-    requestLines: new RequestLineSink(requests, opts.level),
+    general,
+    requestLines: new RequestLineSink(lines, opts.level),
+    flush() {
+      writer?.flushSync();
+      flushLogger(general);
+    },
   };
 }
 

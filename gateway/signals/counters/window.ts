@@ -34,39 +34,53 @@ function oldestLive(nowMs: number, windowMs: number, bucketMs: number): number {
   return Math.floor((nowMs - windowMs) / bucketMs);
 }
 
-/** Events in the window: a ring of `resolution + 1` bucket counts. */
+/**
+ * Events in the window: the buckets that have events, oldest first, as two parallel arrays. Sparse
+ * because most keys are an attacker's address or a guessed login seen once or twice: a ring of 62
+ * slots per key cost ~1 KB each, and a table of 100 000 keys ~110 MB; one bucket costs a few bytes.
+ * A busy key holds at most `resolution + 2` buckets, as the ring did.
+ */
 export class SlidingCount {
   readonly windowMs: number;
   readonly bucketMs: number;
-  private readonly slots: number;
-  private readonly counts: number[];
-  private readonly indexes: number[];
+  private indexes: number[] = [];
+  private counts: number[] = [];
 
   constructor(options: WindowOptions) {
     this.windowMs = options.windowMs;
     this.bucketMs = bucketMsOf(options);
-    this.slots = Math.ceil(this.windowMs / this.bucketMs) + 2;
-    this.counts = new Array<number>(this.slots).fill(0);
-    this.indexes = new Array<number>(this.slots).fill(-Infinity);
   }
 
   add(nowMs: number, n = 1): void {
     const index = Math.floor(nowMs / this.bucketMs);
-    const slot = ((index % this.slots) + this.slots) % this.slots;
-    if (this.indexes[slot] !== index) {
-      this.indexes[slot] = index;
-      this.counts[slot] = 0;
+    const last = this.indexes.length - 1;
+    if (last >= 0 && this.indexes[last] === index) {
+      this.counts[last]! += n;
+      return;
     }
-    this.counts[slot]! += n;
+    if (last < 0 || this.indexes[last]! < index) {
+      this.indexes.push(index);
+      this.counts.push(n);
+    } else {
+      // An older event (a replay after an outage): into its place, kept in order.
+      let at = last;
+      while (at >= 0 && this.indexes[at]! > index) at--;
+      if (at >= 0 && this.indexes[at] === index) this.counts[at]! += n;
+      else {
+        this.indexes.splice(at + 1, 0, index);
+        this.counts.splice(at + 1, 0, n);
+      }
+    }
+    this.prune(oldestLive(nowMs, this.windowMs, this.bucketMs));
   }
 
   count(nowMs: number): number {
     const oldest = oldestLive(nowMs, this.windowMs, this.bucketMs);
     const newest = Math.floor(nowMs / this.bucketMs);
     let total = 0;
-    for (let slot = 0; slot < this.slots; slot++) {
-      const index = this.indexes[slot]!;
-      if (index >= oldest && index <= newest) total += this.counts[slot]!;
+    for (let i = 0; i < this.indexes.length; i++) {
+      const index = this.indexes[i]!;
+      if (index >= oldest && index <= newest) total += this.counts[i]!;
     }
     return total;
   }
@@ -74,6 +88,15 @@ export class SlidingCount {
   /** True when nothing in it can count any more: the key can be forgotten. */
   idle(nowMs: number): boolean {
     return this.count(nowMs) === 0;
+  }
+
+  /** Drops the buckets before `oldest` (they can never count again). */
+  private prune(oldest: number): void {
+    let drop = 0;
+    while (drop < this.indexes.length && this.indexes[drop]! < oldest) drop++;
+    if (drop === 0) return;
+    this.indexes = this.indexes.slice(drop);
+    this.counts = this.counts.slice(drop);
   }
 }
 
