@@ -205,7 +205,7 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
       await upstream.close();
       view.stop();
       batcher.close();
-      events.close();
+      await events.close();
       await store.close();
       loggers.flush();
     },

@@ -284,6 +284,13 @@ export const CONFIG_SCHEMA = {
                 'Replicas that must confirm (Redis WAIT, within half of commandTimeoutMs) a block, an unblock request or an audit event before it counts as written; otherwise it is queued and retried as in an outage, so a failover cannot lose it. null: 1 behind Sentinel, 0 otherwise.',
               default: DEFAULT_STORE_OPTIONS.redis.replicaAcks,
             },
+            fallbackCounterKeys: {
+              type: 'integer',
+              minimum: 1,
+              description:
+                'Counter keys also kept in process while Redis is up (least recently used out first), so that memory_fallback kinds have recent counts the moment Redis goes away. About 0.7 KB each.',
+              default: DEFAULT_STORE_OPTIONS.redis.fallbackCounterKeys,
+            },
           },
         },
         outageMaxQueued: { type: 'integer', minimum: 1000, description: 'Writes queued during an outage (kept in stateDir). Records are coalesced per id and never dropped; past the bound counter adds are dropped first, then the oldest audit events.', default: DEFAULT_STORE_OPTIONS.outageMaxQueued },

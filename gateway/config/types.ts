@@ -51,6 +51,11 @@ export interface StoreOptions {
      * Sentinel (a failover must not lose what the old master acknowledged), 0 otherwise.
      */
     readonly replicaAcks: number | null;
+    /**
+     * Counter keys also kept in process while Redis is up (least recently used first out), so that a
+     * `memory_fallback` kind still has recent counts the moment Redis goes away.
+     */
+    readonly fallbackCounterKeys: number;
   };
   /** Writes queued while Redis is unreachable (persisted to stateDir); counter adds are dropped first past it. */
   readonly outageMaxQueued: number;

@@ -4,11 +4,12 @@
  * size (the previous file is kept as `.1`), so it cannot fill a disk. No secret is in it: signals are
  * computed values and keyed hashes.
  */
-import { renameSync, statSync } from 'node:fs';
-import pino from 'pino';
+import { closeSync, mkdirSync, openSync, renameSync, statSync } from 'node:fs';
+import path from 'node:path';
 import type { Verdict } from '../decision/verdict';
 import type { EventRecord } from '../policy/event-record';
 import type { RequestContext } from '../pipeline/context';
+import { LineWriter } from './line-writer';
 
 export interface EventLogOptions {
   readonly file: string;
@@ -17,11 +18,14 @@ export interface EventLogOptions {
 }
 
 export class EventLog {
-  private readonly dest: ReturnType<typeof pino.destination>;
+  private fd: number;
+  private dest: LineWriter;
   private written = 0;
 
   constructor(private readonly opts: EventLogOptions) {
-    this.dest = pino.destination({ dest: opts.file, mkdir: true, append: true, sync: false, minLength: 4096 });
+    mkdirSync(path.dirname(opts.file), { recursive: true });
+    this.fd = openSync(opts.file, 'a');
+    this.dest = new LineWriter({ fd: this.fd });
     try {
       this.written = statSync(opts.file).size;
     } catch {
@@ -50,23 +54,23 @@ export class EventLog {
   }
 
   private rotate(): void {
-    this.dest.flushSync();
+    // The old writer finishes into the renamed file (its fd follows the file), then its fd is closed.
+    const [oldDest, oldFd] = [this.dest, this.fd];
+    void oldDest.end().then(() => closeQuietly(oldFd));
     try {
       renameSync(this.opts.file, `${this.opts.file}.1`);
     } catch {
       /* a file another process moved: start anew all the same */
     }
-    this.dest.reopen();
+    this.fd = openSync(this.opts.file, 'a');
+    this.dest = new LineWriter({ fd: this.fd });
     this.written = 0;
   }
 
-  close(): void {
-    try {
-      this.dest.flushSync();
-    } catch {
-      /* nothing buffered */
-    }
-    this.dest.end();
+  /** Writes what is buffered, then closes the file (never under a write still in flight). */
+  async close(): Promise<void> {
+    await this.dest.end();
+    closeQuietly(this.fd);
   }
 }
 
@@ -92,4 +96,12 @@ function eventOf(ctx: RequestContext, v: Verdict): EventRecord {
     counters,
     verdict: { ...(v.action ? { action: v.action.do } : {}), also: v.action?.also ?? [], rules: v.matched.map((r) => r.rule), setVersion: v.setVersion },
   };
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    /* already closed */
+  }
 }

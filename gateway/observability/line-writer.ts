@@ -88,6 +88,22 @@ export class LineWriter {
     this.closed = true;
   }
 
+  /** Takes no more lines; resolves once everything taken is written (the fd can then be closed). */
+  end(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.seal();
+    this.pump();
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (!this.writing && this.ready.length === 0) resolve();
+        else setTimeout(check, 5).unref();
+      };
+      check();
+    });
+  }
+
   private seal(): void {
     if (this.length === 0) return;
     this.enqueue(Buffer.from(this.current.subarray(0, this.length)));

@@ -70,7 +70,7 @@ export class ResilientStore implements Store {
   ) {
     this.primary = options.primary;
     this.logger = options.logger ?? silentLogger;
-    this.localCounters = new CounterTable({ maxKeys: options.storeOptions.memory.maxCounterKeys });
+    this.localCounters = new CounterTable({ maxKeys: options.storeOptions.redis.fallbackCounterKeys });
     this.localAudit = new AuditLog(options.storeOptions.auditMaxPerPortal);
     this.feed = new ChangeFeed(this.logger);
   }

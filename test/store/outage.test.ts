@@ -98,7 +98,7 @@ test('Redis unreachable at start: the store starts in fallback and catches up wh
   const late = await startRedisServer();
   await late.stop();
   const store = await openResilient(clock, { kind: 'redis', url: late.url }, tempDir('pc-outage-late-'), 'late', {
-    redis: { commandTimeoutMs: 300, connectTimeoutMs: 300, replicaAcks: null },
+    redis: { commandTimeoutMs: 300, connectTimeoutMs: 300, replicaAcks: null, fallbackCounterKeys: 50_000 },
   });
   expect(store.health()).toMatchObject({ state: 'fallback' });
   await store.put('blocks', portal, { id: 'user:early' });
