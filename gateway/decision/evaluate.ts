@@ -53,9 +53,21 @@ export interface EvaluateOptions {
 const STRENGTH = new Map<ActionKind, number>(ACTION_KINDS.map((k, i) => [k, i]));
 const byStrength = (a: ActionDecision, b: ActionDecision): number => STRENGTH.get(a.do)! - STRENGTH.get(b.do)! || b.score - a.score;
 
-function runRule(rule: CompiledRule, values: Record<string, unknown>, wrong: ReadonlyMap<string, string>): { matched: boolean; error?: string } {
-  for (const name of [...rule.signals, ...rule.counters]) {
+const MATCHED = Object.freeze({ matched: true });
+const NOT_MATCHED = Object.freeze({ matched: false });
+
+function firstProblem(names: readonly string[], wrong: ReadonlyMap<string, string>): string | undefined {
+  for (const name of names) {
     const problem = wrong.get(name);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+/** Runs on every request for every rule of its kind: no allocation when the rule simply matches or not. */
+function runRule(rule: CompiledRule, values: Record<string, unknown>, wrong: ReadonlyMap<string, string>): { readonly matched: boolean; readonly error?: string } {
+  if (wrong.size > 0) {
+    const problem = firstProblem(rule.signals, wrong) ?? firstProblem(rule.counters, wrong);
     if (problem) return { matched: false, error: problem };
   }
   try {
@@ -66,7 +78,7 @@ function runRule(rule: CompiledRule, values: Record<string, unknown>, wrong: Rea
       return { matched: false, error: why };
     }
     if (typeof result !== 'boolean') return { matched: false, error: `the condition gave a ${typeof result}, not a bool` };
-    return { matched: result };
+    return result ? MATCHED : NOT_MATCHED;
   } catch (err) {
     return { matched: false, error: `evaluation failed: ${err instanceof Error ? err.message : String(err)}` };
   }

@@ -24,12 +24,12 @@ export function counterBatch(
 ): CounterBatch {
   const ops: CounterOp[] = [];
   const names: string[] = [];
-  const seen = new Set<string>();
   const push = (c: CompiledCounter, add: true | string | undefined): void => {
+    // A request touches a handful of counters: a list lookup beats a Set built per request.
+    if (names.includes(c.name)) return;
     const key = bucketKey(c, keys);
-    if (key === undefined || seen.has(c.name)) return;
-    seen.add(c.name);
-    ops.push({ portal, counter: c.name, type: c.type, windowMs: c.windowMs, key, ...(add !== undefined ? { add } : {}) });
+    if (key === undefined) return;
+    ops.push(add !== undefined ? { portal, counter: c.name, type: c.type, windowMs: c.windowMs, key, add } : { portal, counter: c.name, type: c.type, windowMs: c.windowMs, key });
     names.push(c.name);
   };
   for (const c of recording) {

@@ -75,9 +75,22 @@ export function senseStage(deps: SenseDeps): BeforeStage {
   };
 }
 
+/** `group.name` strings, made once per name (put runs for every group of every request). */
+const qualifiedNames = new Map<string, Map<string, string>>();
+
 /** Signals under a group prefix, flattened into `out` (`device` + {known} → `device.known`). */
 function put(out: Record<string, unknown>, group: string, values: object): void {
-  for (const [k, v] of Object.entries(values)) out[`${group}.${k}`] = v;
+  let names = qualifiedNames.get(group);
+  if (!names) qualifiedNames.set(group, (names = new Map()));
+  for (const k in values) {
+    let name = names.get(k);
+    // Signal names are the catalogue's (a few dozen); past that, do not keep odd ones.
+    if (name === undefined) {
+      name = `${group}.${k}`;
+      if (names.size < 256) names.set(k, name);
+    }
+    out[name] = (values as Record<string, unknown>)[k];
+  }
 }
 
 /**

@@ -17,6 +17,10 @@ const retryStrategy = (times: number): number => Math.min(50 * times, 1000);
 
 export function createRedisClient(config: Exclude<StoreConfig, { kind: 'memory' }>, options: ConnectOptions): RedisClient {
   const common: RedisOptions = {
+    // Commands of one event-loop tick go out in one write: under load, many logins' reads and
+    // counters share a syscall instead of one each (a profile of the login path showed ~1/6 of the
+    // gateway's CPU in socket writes to Redis).
+    enableAutoPipelining: true,
     enableOfflineQueue: false,
     commandTimeout: options.commandTimeoutMs,
     maxRetriesPerRequest: 0,
@@ -39,6 +43,7 @@ export function createRedisClient(config: Exclude<StoreConfig, { kind: 'memory' 
       return new Cluster(
         config.nodes.map((n) => ({ host: n.host, port: n.port })),
         {
+          enableAutoPipelining: true,
           enableOfflineQueue: false,
           clusterRetryStrategy: retryStrategy,
           redisOptions: { commandTimeout: options.commandTimeoutMs, maxRetriesPerRequest: 0 },
