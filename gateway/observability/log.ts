@@ -99,7 +99,7 @@ export function createLoggers(opts: LoggerOptions): Loggers {
     general,
     requestLines: new RequestLineSink(lines, opts.level),
     flush() {
-      writer?.flushSync();
+      writer?.flush();
       flushLogger(general);
     },
   };

@@ -51,7 +51,7 @@ test('a single line on a quiet writer is written within flushMs', async () => {
 test('a consumer that stops reading: lines are dropped and counted, the event loop stays free', async () => {
   // A child that never reads its stdin: our end of the pipe fills (64 KiB) and writes stall.
   const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: ['pipe', 'ignore', 'ignore'] });
-  const fd = (child.stdin as unknown as { _handle: { fd: number } })._handle.fd;
+  const fd = (child.stdin as unknown as { _handle: { fd: number } })._handle.fd; // non-blocking: a full pipe answers EAGAIN
   const drops: number[] = [];
   const writer = new LineWriter({ fd, maxQueuedBytes: 256 * 1024, onDrop: (n) => drops.push(n) });
   try {
