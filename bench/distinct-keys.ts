@@ -35,7 +35,7 @@ gateway, and follows the gateway's RSS (issue 8's memory target).
   --store KIND        redis (default: a redis-server spawned on a free port) or memory (the embedded store)
   --concurrency C     requests in flight (default 48)
   --warmup N          requests before the reference RSS (default 100000, or a quarter of --requests when smaller than 200000)
-  --sample-every N    requests between RSS samples (default 50000, or a tenth of --requests when smaller than 500000)
+  --sample-every N    requests between RSS samples (default 50000, or a tenth of --requests when smaller than 200000)
   --json              one JSON object on stdout instead of the report
   --help              this text
 
@@ -92,7 +92,7 @@ function options(argv: readonly string[]): Options | 'help' {
   if (store !== 'redis' && store !== 'memory') throw new UsageError(`--store must be "redis" or "memory", not "${store}"`);
   const requests = positiveInt('--requests', values.requests as string | undefined, 1_000_000);
   const warmup = positiveInt('--warmup', values.warmup as string | undefined, requests >= 200_000 ? 100_000 : Math.ceil(requests / 4));
-  const sampleEvery = positiveInt('--sample-every', values['sample-every'] as string | undefined, requests >= 500_000 ? 50_000 : Math.ceil(requests / 10));
+  const sampleEvery = positiveInt('--sample-every', values['sample-every'] as string | undefined, requests >= 200_000 ? 50_000 : Math.ceil(requests / 10));
   if (warmup >= requests) throw new UsageError(`--warmup (${warmup}) must be below --requests (${requests})`);
   return { requests, store, concurrency: positiveInt('--concurrency', values.concurrency as string | undefined, 48), warmup, sampleEvery, json: values.json === true };
 }
@@ -155,7 +155,11 @@ interface Sample {
   readonly requests: number;
   readonly atS: number;
   readonly rssMiB: number;
+  /** V8's heap: used (live and not yet collected) and total (what V8 has reserved, the bulk of RSS). */
   readonly heapUsedMiB: number;
+  readonly heapTotalMiB: number;
+  /** Memory outside the V8 heap that it knows of (buffers: the geo data). */
+  readonly externalMiB: number;
   readonly blocksActive: number;
   readonly redisUsedMiB?: number;
   readonly redisKeys?: number;
@@ -215,8 +219,10 @@ async function drive(opts: Options, setup: Setup, log: (msg: string) => void): P
   const sample = async (requests: number): Promise<void> => {
     const atS = (performance.now() - started) / 1000;
     const rss = rssMiB(gateway.pid);
-    const [heap, blocks, redis] = await Promise.all([
+    const [heap, heapTotal, external, blocks, redis] = await Promise.all([
       metric(gateway, 'portcullis_process_nodejs_heap_size_used_bytes'),
+      metric(gateway, 'portcullis_process_nodejs_heap_size_total_bytes'),
+      metric(gateway, 'portcullis_process_nodejs_external_memory_bytes'),
       Promise.all(['user', 'ip', 'ip_prefix'].map((k) => metric(gateway, 'portcullis_blocks_active', `kind="${k}"`))),
       redisMemory(setup.redisClient),
     ]);
@@ -225,11 +231,13 @@ async function drive(opts: Options, setup: Setup, log: (msg: string) => void): P
       atS,
       rssMiB: rss,
       heapUsedMiB: heap / MiB,
+      heapTotalMiB: heapTotal / MiB,
+      externalMiB: external / MiB,
       blocksActive: blocks.reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0),
       ...(redis ? { redisUsedMiB: redis.usedMiB, redisKeys: redis.keys } : {}),
     };
     samples.push(s);
-    log(`${String(requests).padStart(8)} requests  ${fmt(atS, 0).padStart(5)} s  RSS ${fmt(rss)} MiB  heap ${fmt(s.heapUsedMiB)} MiB${redis ? `  redis ${fmt(redis.usedMiB)} MiB, ${redis.keys} keys` : ''}  ${fmt(requests / atS, 0)} req/s`);
+    log(`${String(requests).padStart(8)} requests  ${fmt(atS, 0).padStart(5)} s  RSS ${fmt(rss)} MiB  heap ${fmt(s.heapUsedMiB)} of ${fmt(s.heapTotalMiB)} MiB${redis ? `  redis ${fmt(redis.usedMiB)} MiB, ${redis.keys} keys` : ''}  ${fmt(requests / atS, 0)} req/s`);
   };
 
   const one = async (i: number): Promise<void> => {
@@ -286,6 +294,8 @@ interface Report {
   readonly rssAfterWarmupMiB: number;
   readonly rssEndMiB: number;
   readonly rssMaxMiB: number;
+  /** The range of the samples from the warm-up on: one sample can fall on a GC's high or low point. */
+  readonly rssRangeAfterWarmupMiB: readonly [number, number];
   readonly growthPercent: number;
   readonly gatewayAlive: boolean;
   readonly statuses: Record<string, number>;
@@ -300,6 +310,7 @@ function report(opts: Options, run: RunResult, alive: boolean): Report {
   const warm = run.samples.find((s) => s.requests >= opts.warmup) ?? run.samples[0]!;
   const end = run.samples[run.samples.length - 1]!;
   const growth = (end.rssMiB - warm.rssMiB) / warm.rssMiB;
+  const after = run.samples.filter((s) => s.requests >= warm.requests).map((s) => s.rssMiB);
   const sent = Object.values(run.statuses).reduce((a, b) => a + b, 0) + Object.values(run.errors).reduce((a, b) => a + b, 0);
   return {
     store: opts.store,
@@ -310,6 +321,7 @@ function report(opts: Options, run: RunResult, alive: boolean): Report {
     rssAfterWarmupMiB: warm.rssMiB,
     rssEndMiB: end.rssMiB,
     rssMaxMiB: Math.max(...run.samples.map((s) => s.rssMiB)),
+    rssRangeAfterWarmupMiB: [Math.min(...after), Math.max(...after)],
     growthPercent: growth * 100,
     gatewayAlive: alive,
     statuses: run.statuses,
@@ -321,17 +333,17 @@ function report(opts: Options, run: RunResult, alive: boolean): Report {
 }
 
 function render(r: Report): string {
-  const rows = r.samples.map((s) => `| ${s.requests} | ${fmt(s.atS, 0)} | ${fmt(s.rssMiB)} | ${fmt(s.heapUsedMiB)} | ${s.blocksActive} |${s.redisUsedMiB !== undefined ? ` ${fmt(s.redisUsedMiB)} | ${s.redisKeys} |` : ''}`);
+  const rows = r.samples.map((s) => `| ${s.requests} | ${fmt(s.atS, 0)} | ${fmt(s.rssMiB)} | ${fmt(s.heapUsedMiB)} | ${fmt(s.heapTotalMiB)} | ${fmt(s.externalMiB)} | ${s.blocksActive} |${s.redisUsedMiB !== undefined ? ` ${fmt(s.redisUsedMiB)} | ${s.redisKeys} |` : ''}`);
   const redisHead = r.store === 'redis' ? ' Redis used_memory, MiB | Redis keys |' : '';
   const redisSep = r.store === 'redis' ? ' --- | --- |' : '';
   return [
     `distinct-keys: ${r.requests} logins, each a distinct user from a distinct address, ${r.store} store`,
     '',
-    `| requests | s | gateway RSS, MiB | V8 heap used, MiB | blocks active |${redisHead}`,
-    `| --- | --- | --- | --- | --- |${redisSep}`,
+    `| requests | s | gateway RSS, MiB | V8 heap used, MiB | V8 heap total, MiB | external, MiB | blocks active |${redisHead}`,
+    `| --- | --- | --- | --- | --- | --- | --- |${redisSep}`,
     ...rows,
     '',
-    `RSS after warm-up (${r.warmupRequests} requests): ${fmt(r.rssAfterWarmupMiB)} MiB; at the end: ${fmt(r.rssEndMiB)} MiB; growth ${fmt(r.growthPercent)}% (limit ${MAX_GROWTH * 100}%); max ${fmt(r.rssMaxMiB)} MiB`,
+    `RSS after warm-up (${r.warmupRequests} requests): ${fmt(r.rssAfterWarmupMiB)} MiB; at the end: ${fmt(r.rssEndMiB)} MiB; growth ${fmt(r.growthPercent)}% (limit ${MAX_GROWTH * 100}%); from the warm-up on ${fmt(r.rssRangeAfterWarmupMiB[0])}–${fmt(r.rssRangeAfterWarmupMiB[1])} MiB`,
     `${fmt(r.seconds, 0)} s, ${fmt(r.requestsPerSecond, 0)} requests/s`,
     `statuses: ${JSON.stringify(r.statuses)}${Object.keys(r.errors).length > 0 ? `  errors: ${JSON.stringify(r.errors)}` : ''}`,
     ...(r.redisUsedMiB !== undefined ? [`Redis at the end: used_memory ${fmt(r.redisUsedMiB)} MiB, ${r.redisKeys} keys`] : []),
