@@ -40,7 +40,8 @@ import { keyedHash } from '../gateway/signals/keyed-hash';
 import { MemoryStore } from '../gateway/store/memory/memory-store';
 import type { CounterOp, Store } from '../gateway/store/port';
 import { RedisStore } from '../gateway/store/redis/redis-store';
-import { REPO_ROOT, startRedisServer, stopAll, tempDir } from '../test/helpers/processes';
+import { REPO_ROOT, startRedisServer, tempDir } from '../test/helpers/processes';
+import { runMain, UsageError } from './run-main';
 import { writeGeneratedPolicies } from './policy-reload';
 
 const USAGE = `usage: node dist/bench/cost-growth.js [options]
@@ -62,7 +63,6 @@ interface Options {
 }
 
 /** Thrown for a bad command line: printed with the usage, exit code 2. */
-class UsageError extends Error {}
 
 function options(argv: readonly string[]): Options | 'help' {
   let values: { quick?: boolean; json?: boolean; only?: string; help?: boolean };
@@ -522,24 +522,4 @@ async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-let stopping = false;
-const finish = async (code: number): Promise<never> => {
-  if (!stopping) {
-    stopping = true;
-    await stopAll().catch((err: unknown) => process.stderr.write(`cost-growth: cleanup: ${(err as Error).message}\n`));
-  }
-  process.exit(code);
-};
-process.once('SIGINT', () => void finish(130));
-process.once('SIGTERM', () => void finish(143));
-main(process.argv.slice(2)).then(
-  (code) => finish(code),
-  (err: unknown) => {
-    if (err instanceof UsageError) {
-      process.stderr.write(`cost-growth: ${err.message}\n\n${USAGE}\n`);
-      return finish(2);
-    }
-    process.stderr.write(`cost-growth failed: ${(err as Error).stack ?? String(err)}\n`);
-    return finish(1);
-  },
-);
+runMain('cost-growth', USAGE, main);

@@ -20,11 +20,11 @@
  * per second, answers by status, and Redis' used_memory. Exit code 1 when the RSS grew more than 10%
  * after the warm-up (either store), or when the gateway died; 2 for a bad command line.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import Redis from 'ioredis';
 import { Agent, request } from 'undici';
-import { startGatewayProcess, startRedisServer, startSimProcess, stopAll, type GatewayProcess, type RedisServer } from '../test/helpers/processes';
+import { startGatewayProcess, startRedisServer, startSimProcess, type GatewayProcess, type RedisServer } from '../test/helpers/processes';
+import { rssMiB, runMain, UsageError } from './run-main';
 
 const USAGE = `usage: node dist/bench/distinct-keys.js [options]
 
@@ -58,7 +58,6 @@ interface Options {
 }
 
 /** Thrown for a bad command line: printed with the usage, exit code 2. */
-class UsageError extends Error {}
 
 function positiveInt(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
@@ -119,14 +118,6 @@ function loginBody(i: number): string {
 
 const MiB = 1024 * 1024;
 
-function rssMiB(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
 
 /** One value of the gateway's Prometheus text (first series when labelled), or NaN. */
 async function metric(gw: GatewayProcess, name: string, labels = ''): Promise<number> {
@@ -374,24 +365,4 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-let stopping = false;
-const finish = async (code: number): Promise<never> => {
-  if (!stopping) {
-    stopping = true;
-    await stopAll().catch((err: unknown) => process.stderr.write(`distinct-keys: cleanup: ${(err as Error).message}\n`));
-  }
-  process.exit(code);
-};
-process.once('SIGINT', () => void finish(130));
-process.once('SIGTERM', () => void finish(143));
-main(process.argv.slice(2)).then(
-  (code) => finish(code),
-  (err: unknown) => {
-    if (err instanceof UsageError) {
-      process.stderr.write(`distinct-keys: ${err.message}\n\n${USAGE}\n`);
-      return finish(2);
-    }
-    process.stderr.write(`distinct-keys failed: ${(err as Error).stack ?? String(err)}\n`);
-    return finish(1);
-  },
-);
+runMain('distinct-keys', USAGE, main);

@@ -24,12 +24,13 @@
  * QUERY_LIMIT_EXCEEDED from a REST limit is a decision, not an error, and is only counted), or RSS grew
  * more than 50% after warm-up.
  */
-import { readFileSync, createReadStream, writeFileSync } from 'node:fs';
+import { createReadStream, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
 import { startGatewayProcess, startRedisServer, startSimProcess, stopAll, tempDir, type GatewayProcess } from '../test/helpers/processes';
+import { rssMiB } from './run-main';
 
 const ADMIN_TOKEN = 'soak-admin-token-0123456789abcdef';
 const FORM = 'application/x-www-form-urlencoded';
@@ -84,14 +85,6 @@ function options(): Options | 'help' {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function rssMiB(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
 
 async function metricValue(gw: GatewayProcess, name: string): Promise<number | undefined> {
   try {

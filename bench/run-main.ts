@@ -1,0 +1,44 @@
+/**
+ * What the bench scripts share around their main(): a usage error type (exit code 2, printed with the
+ * usage), and one way out that always stops the processes they spawned (redis-server, simulator,
+ * gateways), on success, failure, SIGINT or SIGTERM alike.
+ */
+import { readFileSync } from 'node:fs';
+import { stopAll } from '../test/helpers/processes';
+
+/** A bad command line: printed with the usage, exit code 2. */
+export class UsageError extends Error {}
+
+export function runMain(label: string, usage: string, main: (argv: readonly string[]) => Promise<number>): void {
+  let stopping = false;
+  const finish = async (code: number): Promise<never> => {
+    if (!stopping) {
+      stopping = true;
+      await stopAll().catch((err: unknown) => process.stderr.write(`${label}: cleanup: ${(err as Error).message}\n`));
+    }
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void finish(130));
+  process.once('SIGTERM', () => void finish(143));
+  main(process.argv.slice(2)).then(
+    (code) => finish(code),
+    (err: unknown) => {
+      if (err instanceof UsageError) {
+        process.stderr.write(`${label}: ${err.message}\n\n${usage}\n`);
+        return finish(2);
+      }
+      process.stderr.write(`${label} failed: ${(err as Error).stack ?? String(err)}\n`);
+      return finish(1);
+    },
+  );
+}
+
+/** VmRSS of a process in MiB, NaN when it is gone (or off Linux). */
+export function rssMiB(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
