@@ -43,7 +43,11 @@ export function createRedisClient(config: Exclude<StoreConfig, { kind: 'memory' 
       return new Cluster(
         config.nodes.map((n) => ({ host: n.host, port: n.port })),
         {
-          enableAutoPipelining: true,
+          // No auto-pipelining here: ioredis picks a Cluster auto-pipeline's slot from the command's
+          // first argument, which for EVALSHA is the script's sha, not a key, so our counter scripts of
+          // two portals could land in one pipeline and fail ("All keys in the pipeline should belong to
+          // the same slots allocation group", redis/ioredis#2109; seen in test/store/topologies).
+          enableAutoPipelining: false,
           enableOfflineQueue: false,
           clusterRetryStrategy: retryStrategy,
           redisOptions: { commandTimeout: options.commandTimeoutMs, maxRetriesPerRequest: 0 },
