@@ -246,7 +246,7 @@ function main() {
   }
 
   /** What lookupGeo() answers for each record of a city file, as location indices (0 = unknown). */
-  function answers(buf, recSize, at, v6) {
+  function answers(buf, recSize, at) {
     const n = buf.length / recSize;
     const out = new Uint32Array(n);
     let pLoc = -1;
@@ -266,9 +266,9 @@ function main() {
       }
       let a;
       if (locId === NO_LOCATION) {
-        // geoip-lite leaves ll = [null, null] for IPv4 (lookupGeo: unknown) but [0, 0] for IPv6, which
-        // lookupGeo reports as known, country '', at 0,0, radius 0. Reproduced, not judged.
-        a = v6 ? location(0, 0, 0, 0) : 0;
+        // geoip-lite leaves ll = [null, null] for IPv4 but [0, 0] for IPv6; lookupGeo reads both as
+        // unknown (a place "at 0,0 with no country" would make travel from anywhere look impossible).
+        a = 0;
       } else {
         const c = countryFor(locId);
         // lat/lon are always finite (int / 10000), so the place is known whatever the country.
@@ -294,7 +294,7 @@ function main() {
   }
   const first4 = S4[0];
   const last4 = E4[n4 - 1];
-  const answer4 = answers(city, REC4, 8, false);
+  const answer4 = answers(city, REC4, 8);
 
   // A faithful copy of geoip-lite's lookup4(): record index, or -1 for null.
   function search4(ip) {
@@ -367,7 +367,7 @@ function main() {
   const firstL = SL[0];
   const lastH = EH[n6 - 1];
   const lastL = EL[n6 - 1];
-  const answer6 = answers(city6, REC6, 32, true);
+  const answer6 = answers(city6, REC6, 32);
 
   const cmp = (ah, al, bh, bl) => (ah < bh ? -1 : ah > bh ? 1 : al < bl ? -1 : al > bl ? 1 : 0);
   // A faithful copy of geoip-lite's lookup6() on the top 64 bits: record index, or -1 for null.

@@ -129,7 +129,9 @@ function fromGeoipRecord(record: ReturnType<GeoipLite['lookup']>): GeoLocation {
   const lat = record.ll?.[0];
   const lon = record.ll?.[1];
   const hasPoint = typeof lat === 'number' && typeof lon === 'number' && Number.isFinite(lat) && Number.isFinite(lon);
-  if (country === '' && !hasPoint) return UNKNOWN_GEO;
+  // No country and the point 0,0: geoip-lite's filler for an IPv6 range without a location, not a
+  // place in the Gulf of Guinea (as a place it would make travel from anywhere look impossible).
+  if (country === '' && (!hasPoint || (lat === 0 && lon === 0))) return UNKNOWN_GEO;
   return {
     known: true,
     country,
