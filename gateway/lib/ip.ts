@@ -20,7 +20,13 @@ export function normalizeIp(raw: string | undefined): string {
   if (family !== 6) return '';
   const lower = s.toLowerCase();
   if (lower.startsWith('::ffff:') && isIP(lower.slice(7)) === 4) return lower.slice(7);
-  return compressIpv6(expandIpv6(lower));
+  const groups = expandIpv6(lower);
+  // IPv4-mapped in any spelling (::ffff:808:808, 0:0:0:0:0:ffff:8.8.8.8): the IPv4 client it is, so
+  // that it counts, blocks and locates as that address.
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    return [groups[6]! >> 8, groups[6]! & 0xff, groups[7]! >> 8, groups[7]! & 0xff].join('.');
+  }
+  return compressIpv6(groups);
 }
 
 /** Eight 16-bit groups of an IPv6 address (which must be valid). */
