@@ -29,6 +29,14 @@ export function normalizeIp(raw: string | undefined): string {
   return compressIpv6(groups);
 }
 
+/**
+ * A normalised IPv6 address written out in full (eight groups, no "::"): for readers that mis-expand
+ * "::", such as geoip-lite's aton6 ("2001:db8::1" read as 2001:db8:0:1:…, in another /64).
+ */
+export function fullIpv6(addr: string): string {
+  return expandIpv6(addr).map((g) => g.toString(16)).join(':');
+}
+
 /** Eight 16-bit groups of an IPv6 address (which must be valid). */
 function expandIpv6(addr: string): number[] {
   let head = addr;

@@ -32,6 +32,22 @@ describe('lookupGeo', () => {
     expect(lookupGeo('81.2.69.142').country).toBe('GB');
   });
 
+  it('answers the same for every spelling of one address (a "::" early in IPv6, IPv4-mapped in hex)', () => {
+    // geoip-lite's own parser reads "2001:550::1" as 2001:550:0:1::1, another /64 (its country, 1000 km,
+    // instead of the city); lookupGeo asks with the address written out in full.
+    const spellings = [
+      ['2001:550::1', '2001:550:0:0:0:0:0:1', '2001:0550:0000:0000:0000:0000:0000:0001'],
+      ['2a00:1450::200e', '2a00:1450:0:0:0:0:0:200e'],
+      ['2001:4860:4860::8888', '2001:4860:4860:0:0:0:0:8888'],
+      ['8.8.8.8', '::ffff:8.8.8.8', '::ffff:808:808', '0:0:0:0:0:ffff:808:808'],
+    ];
+    for (const group of spellings) {
+      const answers = group.map((ip) => lookupGeo(ip));
+      expect(answers[0]!.known).toBe(true);
+      for (const a of answers) expect(a).toEqual(answers[0]);
+    }
+  });
+
   it.each(['10.1.2.3', '192.168.0.1', '127.0.0.1', '::1', 'fe80::1', '203.0.113.5', '1.1.1.1', 'not-an-ip', '', '999.1.1.1'])(
     '%s is unknown, with every value defined',
     (ip) => {

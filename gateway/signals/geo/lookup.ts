@@ -14,7 +14,7 @@
  * addresses have a record with no country and no coordinates (1.1.1.1): all of these are unknown.
  */
 import * as path from 'node:path';
-import { normalizeIp } from '../../lib/ip';
+import { fullIpv6, normalizeIp } from '../../lib/ip';
 import { CompactGeoDb, geoipLiteDataDir } from './compact-db';
 
 export interface GeoLocation {
@@ -89,7 +89,7 @@ function compactDatabase(db: CompactGeoDb, file: string, rejected: readonly stri
     rejected,
     loaded: () => true,
     lookup(ip: string): GeoLocation {
-      const addr = normalizeIp(ip);
+      const addr = queryAddress(ip);
       if (addr === '') return UNKNOWN_GEO;
       const loc = db.find(addr);
       // Every location but 0 has a point (geoip-lite's coordinates are integers / 10000), so is known.
@@ -107,7 +107,7 @@ function geoipLiteDatabase(rejected: readonly string[]): GeoDatabase {
     rejected,
     loaded: () => geoip !== undefined,
     lookup(ip: string): GeoLocation {
-      const addr = normalizeIp(ip);
+      const addr = queryAddress(ip);
       if (addr === '') return UNKNOWN_GEO;
       let record: ReturnType<GeoipLite['lookup']>;
       try {
@@ -120,6 +120,16 @@ function geoipLiteDatabase(rejected: readonly string[]): GeoDatabase {
       return fromGeoipRecord(record);
     },
   };
+}
+
+/**
+ * The address as both databases are asked: normalised (IPv4-mapped is IPv4), and IPv6 written out in
+ * full, because geoip-lite's parser mis-expands "::" in the first four groups and would look the
+ * address up in another /64 (the compact reader parses as geoip-lite does, so both stay equal).
+ */
+function queryAddress(ip: string): string {
+  const addr = normalizeIp(ip);
+  return addr.includes(':') ? fullIpv6(addr) : addr;
 }
 
 /** lookupGeo's reading of a geoip-lite record (build-geo.js tabulates exactly this). */
