@@ -5,7 +5,8 @@
  *   - a real redis-server on a free port;
  *   - the portal simulator (`portcullis portal`, hash cost 2 ms, no REST limit);
  *   - two gateway replicas (`portcullis serve`) sharing that Redis (REDIS_URL), the repository's
- *     policies, 127.0.0.1 as a trusted proxy (so that attackers can come "from" many addresses).
+ *     policies, 127.0.0.1 as a trusted proxy (so that attackers can come "from" many addresses), and
+ *     NODE_OPTIONS=--max-old-space-size=384 as the image ships it.
  *
  * Load, for the whole duration, round-robin over the replicas, `--connections` workers offering
  * `--rate` requests/s in all:
@@ -141,7 +142,9 @@ async function main(): Promise<number> {
       await startGatewayProcess({
         upstream: sim.url,
         redisUrl: redis.url,
-        env: { PORTCULLIS_ADMIN_TOKEN: ADMIN_TOKEN, PORTCULLIS_TRUSTED_PROXIES: '127.0.0.1/32', PORTCULLIS_CONFIG: configFile },
+        // NODE_OPTIONS as the image and deploy/k8s ship it: without a cap V8 sizes its heap from the
+        // host's RAM, and the RSS then follows the GC's rhythm rather than the gateway's live data.
+        env: { PORTCULLIS_ADMIN_TOKEN: ADMIN_TOKEN, PORTCULLIS_TRUSTED_PROXIES: '127.0.0.1/32', PORTCULLIS_CONFIG: configFile, NODE_OPTIONS: '--max-old-space-size=384' },
         stdout: { file: path.join(logDir, `gateway-${i}.log`) },
       }),
     );
