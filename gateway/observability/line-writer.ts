@@ -7,7 +7,7 @@
  * growing string and measures it on every write); an async `fs.write` costs ~35 µs of main-thread time
  * per call (the hand-off to libuv's pool), a synchronous write of 4 KiB ~15 µs and of 64 KiB ~30 µs.
  * So lines are encoded straight into a 64 KiB buffer and written with one synchronous call when it is
- * nearly full or `flushMs` after its first line: ~0.2 µs a line under load.
+ * nearly full or `flushMs` after its first line: ~0.3 µs a line under load, measured in isolation.
  *
  * Rules:
  * - every write happens on the event loop's thread, one at a time, so the general logger's lines (also
