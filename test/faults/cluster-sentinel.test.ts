@@ -8,13 +8,12 @@
  *   `SENTINEL FAILOVER`: no block made before or after is lost.
  */
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
 import { startGateway, type RunningGateway } from '../../gateway/app';
 import { startPortalSim, type PortalSim } from '../../portal-sim/server';
-import { freePort, redisCommand, spawnProcess, startGatewayProcess, startRedisServer, stopAll, tempDir, type ManagedProcess } from '../helpers/processes';
+import { freePort, redisCommand, spawnProcess, startGatewayProcess, startRedisServer, startSentinel, stopAll, tempDir, type ManagedProcess } from '../helpers/processes';
 import { captureLoggers, testConfig } from '../helpers/stack';
 import { adminCall, adminListAll, countBy, restCall, sleep, until } from './util';
 
@@ -285,18 +284,7 @@ async function sentinelTopology(): Promise<{ master: Awaited<ReturnType<typeof s
     await until(async () => (await replicaConn.info('replication').catch(() => '')).includes('master_link_status:up'), 10_000, 'replica linked', 100);
     replicaConn.disconnect();
 
-    const sentinelPort = await freePort();
-    const dir = tempDir('pc-fault-sentinel-');
-    const conf = path.join(dir, 'sentinel.conf');
-    writeFileSync(conf, [`port ${sentinelPort}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor pcmaster 127.0.0.1 ${master.port} 1`, 'sentinel down-after-milliseconds pcmaster 1000', 'sentinel failover-timeout pcmaster 5000', ''].join('\n'));
-    await spawnProcess({
-      name: `sentinel:${sentinelPort}`,
-      cmd: 'redis-server',
-      args: [conf, '--sentinel'],
-      cwd: dir,
-      readyCheck: async () => (await redisCommand(sentinelPort, 'PING')) === '+PONG',
-      timeoutMs: 10_000,
-    });
+    const sentinelPort = await startSentinel(master.port, { downAfterMs: 1000, failoverTimeoutMs: 5000 });
     const sentinel = new Redis(sentinelPort, '127.0.0.1');
     clients.push(sentinel);
     await until(async () => ((await sentinel.call('SENTINEL', 'REPLICAS', 'pcmaster')) as unknown[]).length > 0, 15_000, 'the sentinel knows the replica', 100);

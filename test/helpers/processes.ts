@@ -20,7 +20,7 @@
  * This module uses no jest global, so the bench (compiled by `tsconfig.build.json`) can use it too.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, openSync, closeSync, readFileSync, readSync, rmSync, existsSync, statSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, openSync, closeSync, readFileSync, readSync, rmSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -642,4 +642,26 @@ export async function startRedisServer(options: RedisOptions = {}): Promise<Redi
     },
     output: () => previousOutput + (current?.output() ?? ''),
   };
+}
+
+/**
+ * A redis-server in sentinel mode watching one master as `pcmaster` (quorum 1, on loopback), ready
+ * when it answers PONG. Returns its port.
+ */
+export async function startSentinel(masterPort: number, options: { downAfterMs: number; failoverTimeoutMs?: number }): Promise<number> {
+  const port = await freePort();
+  const dir = tempDir('pc-sentinel-');
+  const conf = path.join(dir, 'sentinel.conf');
+  const lines = [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor pcmaster 127.0.0.1 ${masterPort} 1`, `sentinel down-after-milliseconds pcmaster ${options.downAfterMs}`];
+  if (options.failoverTimeoutMs !== undefined) lines.push(`sentinel failover-timeout pcmaster ${options.failoverTimeoutMs}`);
+  writeFileSync(conf, `${lines.join('\n')}\n`);
+  await spawnProcess({
+    name: `sentinel:${port}`,
+    cmd: 'redis-server',
+    args: [conf, '--sentinel'],
+    cwd: dir,
+    readyCheck: async () => (await redisCommand(port, 'PING')) === '+PONG',
+    timeoutMs: 10_000,
+  });
+  return port;
 }

@@ -4,13 +4,12 @@
  * portal's keys in one slot.
  */
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
 import { ManualClock } from '../../gateway/lib/clock';
 import type { Change } from '../../gateway/store/port';
-import { freePort, redisCommand, spawnProcess, startRedisServer, stopAll, tempDir } from '../helpers/processes';
+import { freePort, redisCommand, spawnProcess, startRedisServer, startSentinel, stopAll, tempDir } from '../helpers/processes';
 import { countOp, distinctOp, eventually, openRedis, openResilient, uniquePortal } from './helpers';
 
 const run = promisify(execFile);
@@ -101,18 +100,7 @@ describe('Redis Cluster', () => {
 describe('Redis behind Sentinel', () => {
   test('the store finds the master through the sentinel and works', async () => {
     const master = await startRedisServer();
-    const port = await freePort();
-    const dir = tempDir('pc-sentinel-');
-    const conf = path.join(dir, 'sentinel.conf');
-    writeFileSync(conf, [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor pcmaster 127.0.0.1 ${master.port} 1`, 'sentinel down-after-milliseconds pcmaster 2000', ''].join('\n'));
-    await spawnProcess({
-      name: `sentinel:${port}`,
-      cmd: 'redis-server',
-      args: [conf, '--sentinel'],
-      cwd: dir,
-      readyCheck: async () => (await redisCommand(port, 'PING')) === '+PONG',
-      timeoutMs: 10_000,
-    });
+    const port = await startSentinel(master.port, { downAfterMs: 2000 });
     const clock = new ManualClock();
     const config = { kind: 'redis-sentinel' as const, sentinels: [{ host: '127.0.0.1', port }], name: 'pcmaster' };
     const store = await openResilient(clock, config, tempDir('pc-sentinel-res-'));
