@@ -12,8 +12,16 @@
  * `--rate` requests/s in all:
  *   - REST on portal `localhost` (webhooks, an OAuth app, the services index): must stay 2xx;
  *   - good logins of `localhost` users (admin, bob): must stay 302;
- *   - attacks on portal `acme.bitrix24.local`: brute force on one user at a time from a random
- *     address, until the default policies block it (and acme's REST with it); then the next user.
+ *   - attacks on portal `acme.bitrix24.local`: brute force on one user at a time, each attempt from
+ *     the next of `--attack-addresses` addresses (a botnet of 4 096 by default, each reused about every
+ *     40 s), until the default policies block it (and acme's REST with it); then the next user.
+ *
+ * Why a bounded botnet: the soak looks for leaks, so its load must reach a steady state within the
+ * warm-up. With a new address for every attempt (`--attack-addresses 0`), the gateway's bounded tables
+ * (the resilient store's 50 000-key counter copy, the REST buckets, the audit de-duplication) fill for
+ * the whole ten minutes at this rate, and the RSS climbs with them towards their bounds: that is
+ * growth up to a limit, measured where it belongs, by `bench/distinct-keys.ts` (1M distinct attackers,
+ * every table full within a minute, RSS flat to +6.6%).
  * Every ~30 s each replica gets SIGHUP (policy reload). Halfway, Redis is stopped for 5 s and
  * started again on the same port (its data is gone: the gateways' outage queues must write back).
  *
@@ -23,7 +31,7 @@
  * every block at the end (the same login and REST probes give the same answers on both).
  * Exit code 1 when a replica died, the replicas disagree, a gateway-made 5xx was seen (503
  * QUERY_LIMIT_EXCEEDED from a REST limit is a decision, not an error, and is only counted), or RSS grew
- * more than 50% after warm-up.
+ * more than 10% after warm-up (issue 7's "flat": the ±10% issue 8 uses for RSS too).
  */
 import { createReadStream, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -34,6 +42,8 @@ import { startGatewayProcess, startRedisServer, startSimProcess, stopAll, tempDi
 import { rssMiB } from './run-main';
 
 const ADMIN_TOKEN = 'soak-admin-token-0123456789abcdef';
+/** "Flat after warm-up": the RSS at the end at most this much above the RSS after the warm-up. */
+const FLAT_PCT = 10;
 const FORM = 'application/x-www-form-urlencoded';
 const LAPTOP = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36';
 const ACME_USERS = [
@@ -48,6 +58,8 @@ interface Options {
   readonly connections: number;
   /** Offered load over all workers, requests/s. */
   readonly rate: number;
+  /** Attacking addresses, reused in turn (a botnet's size): 0 means a new one for every attempt. */
+  readonly attackAddresses: number;
   readonly json: boolean;
 }
 
@@ -61,11 +73,14 @@ agree on every block at the end. npm run soak then runs the 100k-case fuzz test.
   --quick            one minute
   --connections N    concurrent workers (default 16)
   --rate N           offered requests/s over all workers (default 300)
+  --attack-addresses N
+                     attacking addresses, used in turn (default 4096, all in 203.0.0.0/16;
+                     0: a new address for every attempt, up to 65 536)
   --json             print the report as JSON
   -h, --help         this text
 
 Exit code 1 when a replica died, the replicas disagree, the gateway made a 5xx of its own, or RSS grew
-more than 50% after warm-up.`;
+more than 10% after the one-minute warm-up.`;
 
 function options(): Options | 'help' {
   const { values } = parseArgs({
@@ -75,13 +90,15 @@ function options(): Options | 'help' {
       quick: { type: 'boolean', default: false },
       connections: { type: 'string', default: '16' },
       rate: { type: 'string', default: '300' },
+      'attack-addresses': { type: 'string', default: '4096' },
       json: { type: 'boolean', default: false },
     },
   });
   if (values.help === true) return 'help';
   const minutes = values.minutes !== undefined ? Number(values.minutes) : values.quick ? 1 : 10;
   if (!(minutes > 0)) throw new Error('--minutes must be a positive number');
-  return { minutes, connections: Math.max(1, Number(values.connections)), rate: Math.max(1, Number(values.rate)), json: values.json === true };
+  if (!Number.isInteger(Number(values['attack-addresses']))) throw new Error('--attack-addresses must be a whole number (0: a new address for every attempt)');
+  return { minutes, connections: Math.max(1, Number(values.connections)), rate: Math.max(1, Number(values.rate)), attackAddresses: Math.max(0, Math.min(65_536, Number(values['attack-addresses']))), json: values.json === true };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -182,17 +199,22 @@ async function main(): Promise<number> {
 
   const started = Date.now();
   const deadline = started + durationMs;
-  const rss: { atS: number; mib: number[] }[] = [];
+  const rss: { atS: number; mib: number[]; heapUsedMiB: (number | null)[] }[] = [];
   const lag: number[] = [];
   let warmRss: number[] | undefined;
   const sample = async (): Promise<void> => {
     const mib = replicas.map((g) => rssMiB(g.pid));
-    rss.push({ atS: Math.round((Date.now() - started) / 1000), mib });
-    if (warmRss === undefined && Date.now() - started >= warmupMs) warmRss = mib;
+    const heapUsedMiB: (number | null)[] = [];
     for (const g of replicas) {
       const v = await metricValue(g, 'portcullis_process_nodejs_eventloop_lag_seconds');
       if (v !== undefined) lag.push(v * 1000);
+      // V8's live-ish heap beside the RSS: when the RSS climbs and this does not, the growth is the
+      // allocator's or V8's reserve, not the gateway's data.
+      const used = await metricValue(g, 'portcullis_process_nodejs_heap_size_used_bytes');
+      heapUsedMiB.push(used !== undefined ? Math.round((used / 2 ** 20) * 10) / 10 : null);
     }
+    rss.push({ atS: Math.round((Date.now() - started) / 1000), mib, heapUsedMiB });
+    if (warmRss === undefined && Date.now() - started >= warmupMs) warmRss = mib;
   };
   const startRss = replicas.map((g) => rssMiB(g.pid));
 
@@ -229,9 +251,10 @@ async function main(): Promise<number> {
         const [user] = ACME_USERS[attackIndex % ACME_USERS.length]!;
         attacked.add(user);
         const seq = attackSeq++;
+        const from = opts.attackAddresses > 0 ? seq % opts.attackAddresses : seq;
         await call('attack', gw, '/auth/?login=yes', {
           method: 'POST',
-          headers: { host: 'acme.bitrix24.local', 'content-type': FORM, 'user-agent': 'python-requests/2.31', 'x-forwarded-for': `203.0.${(seq >> 8) & 255}.${seq & 255}` },
+          headers: { host: 'acme.bitrix24.local', 'content-type': FORM, 'user-agent': 'python-requests/2.31', 'x-forwarded-for': `203.0.${(from >> 8) & 255}.${from & 255}` },
           body: loginBody(user, `guess-${seq}`),
         });
         if (seq % 150 === 149) attackIndex++;
@@ -336,7 +359,7 @@ async function main(): Promise<number> {
   if (alive.some((a) => !a)) failures.push('a replica died');
   if (!consistent) failures.push('the replicas disagree on blocks');
   if (own5xx.total() > 0) failures.push(`${own5xx.total()} gateway-made 5xx`);
-  if (growth.some((g) => g > 50)) failures.push('RSS grew more than 50% after warm-up');
+  if (growth.some((g) => g > FLAT_PCT)) failures.push(`RSS grew more than ${FLAT_PCT}% after warm-up`);
 
   if (opts.json) process.stdout.write(`${JSON.stringify({ ...report, failures }, null, 2)}\n`);
   else {
@@ -347,6 +370,7 @@ async function main(): Promise<number> {
     log(`client-side errors: ${JSON.stringify(report.clientErrors)}`);
     log(`gateway-made 5xx: ${JSON.stringify(report.gatewayOwn5xx)}`);
     log(`RSS MiB (replica 1 / 2): start ${f(startRss)}, after warm-up ${f(warmRss)}, end ${f(endRss)}, growth after warm-up ${growth.map((g) => `${g.toFixed(1)}%`).join(' / ')}`);
+    log(`RSS / V8 heap used, MiB, every sample (replica 1 | replica 2): ${rss.map((r) => `${r.atS}s ${r.mib.map((m, i) => `${m.toFixed(0)}/${r.heapUsedMiB[i]?.toFixed(0) ?? '?'}`).join(' | ')}`).join(', ')}`);
     log(`event-loop lag (ms, from /metrics): median ${report.eventLoopLagMs.median?.toFixed(2) ?? 'n/a'}, max ${report.eventLoopLagMs.max?.toFixed(2) ?? 'n/a'} over ${lag.length} samples`);
     log(`attacked users: ${[...attacked].join(', ')}`);
     log(`blocks consistent between replicas: ${consistent} ${JSON.stringify(probes)}`);
