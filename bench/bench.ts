@@ -278,6 +278,24 @@ function treeRssMb(root: number): number | null {
   return seen ? kb / 1024 : null;
 }
 
+/**
+ * Busy and total jiffies of the whole machine (all cores) from /proc/stat, or null off Linux. Busy is
+ * everything but idle and iowait: the load generator, the portal, Redis and the target all count.
+ */
+function machineJiffies(): { busy: number; total: number } | null {
+  let line: string;
+  try {
+    line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+  } catch {
+    return null;
+  }
+  if (!line.startsWith('cpu ')) return null;
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0); // user..steal; guest time is already in user
+  const idle = (f[3] ?? 0) + (f[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
 /** User + system CPU seconds of the tree so far, or null off Linux. */
 function treeCpuSeconds(root: number): number | null {
   let ticks = 0;
@@ -306,6 +324,8 @@ interface RoundResult {
   readonly cpuPercent: number | null;
   /** The load generator's (this process's) CPU use over the round, in % of one core. */
   readonly loadGenCpuPercent: number;
+  /** The whole machine's busy time over the round, in % of all its cores (100: nothing left idle). */
+  readonly machineBusyPercent: number | null;
   readonly responses: number;
   readonly errors: number;
   readonly timeouts: number;
@@ -367,11 +387,13 @@ function runLoad(target: Target, request: BenchRequest, options: BenchOptions, d
 async function measureRound(target: Target, request: BenchRequest, options: BenchOptions, round: number): Promise<RoundResult> {
   const latencies: number[] = [];
   const cpuBefore = treeCpuSeconds(target.pid);
+  const machineBefore = machineJiffies();
   const loadGenBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
   const result = await runLoad(target, request, options, options.durationS, latencies);
   const elapsedS = Number(process.hrtime.bigint() - started) / 1e9;
   const cpuAfter = treeCpuSeconds(target.pid);
+  const machineAfter = machineJiffies();
   const loadGen = process.cpuUsage(loadGenBefore);
   const sorted = Float64Array.from(latencies).sort();
   const responses = result.requests.total;
@@ -383,6 +405,10 @@ async function measureRound(target: Target, request: BenchRequest, options: Benc
     rssMb: treeRssMb(target.pid),
     cpuPercent: cpuBefore !== null && cpuAfter !== null ? ((cpuAfter - cpuBefore) / elapsedS) * 100 : null,
     loadGenCpuPercent: ((loadGen.user + loadGen.system) / 1e6 / elapsedS) * 100,
+    machineBusyPercent:
+      machineBefore && machineAfter && machineAfter.total > machineBefore.total
+        ? ((machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total)) * 100
+        : null,
     responses,
     errors: result.errors,
     timeouts: result.timeouts,
@@ -458,7 +484,13 @@ interface VariantSummary {
   readonly rssMb: number | null;
   readonly rssMbAfterRounds: readonly (number | null)[];
   readonly cpuPercent: number | null;
+  /**
+   * The target's CPU time per answered request, in µs (all its threads). Less sensitive to what else
+   * runs than requests/s: the honest cost of the hop when the machine is saturated.
+   */
+  readonly cpuUsPerRequest: number | null;
   readonly loadGenCpuPercent: number | null;
+  readonly machineBusyPercent: number | null;
   readonly responses: number;
   readonly errors: number;
   readonly timeouts: number;
@@ -508,7 +540,7 @@ function renderTable(machine: Machine, options: BenchOptions, request: BenchRequ
   lines.push(`# method: ${options.rounds} rounds x ${options.durationS} s per variant, order rotated each round, ${options.warmupS} s warm-up each; medians over rounds`);
   lines.push(`# scenario ${options.scenario}: ${request.label}; gateway store: ${options.store}; undici ${machine.tools.undici}, http-proxy ${machine.tools['http-proxy']}`);
   lines.push('');
-  const header = ['variant', 'rps', 'x direct', 'x http-proxy', 'x undici', 'p50 ms', 'p99 ms', 'p99 x http-proxy', 'p99 x undici', '+p99 ms', 'RSS MB', 'cpu %', 'err/non-2xx', 'status'];
+  const header = ['variant', 'rps', 'x direct', 'x http-proxy', 'x undici', 'p50 ms', 'p99 ms', 'p99 x http-proxy', 'p99 x undici', '+p99 ms', 'RSS MB', 'cpu %', 'cpu µs/req', 'machine busy %', 'err/non-2xx', 'status'];
   const rows = summaries.map((s) => [
     s.name,
     fmt(s.rps, 0),
@@ -522,6 +554,8 @@ function renderTable(machine: Machine, options: BenchOptions, request: BenchRequ
     fmt(s.addedP99Ms, 2),
     fmt(s.rssMb, 1),
     fmt(s.cpuPercent, 0),
+    fmt(s.cpuUsPerRequest, 0),
+    fmt(s.machineBusyPercent, 0),
     `${s.errors}/${s.non2xx}`,
     s.sanity.status === null ? `(${s.sanity.error ?? 'no answer'})` : String(s.sanity.status),
   ]);
@@ -538,6 +572,8 @@ function renderTable(machine: Machine, options: BenchOptions, request: BenchRequ
   lines.push('x …: requests/s relative to that variant (higher is better). p99 x …: p99 latency relative to it (lower is better).');
   lines.push(`+p99 ms: p99 minus direct's p99, what the hop adds at the tail. status: the answer to one request before the load.`);
   lines.push(`RSS: VmRSS of the target's process tree after each round, max shown (direct = the simulator). cpu %: the target's, of one core.`);
+  lines.push(`cpu µs/req: the target's CPU time (all its threads) per answer. machine busy %: every process on the machine, of all ${machine.nproc} cores;`);
+  lines.push(`  near 100 % means the machine, not the target alone, set the pace: then a variant is faster only by costing fewer µs.`);
   lines.push(`Load generator cpu: median ${fmt(loadGen, 0)} % of one core — near 100 % means autocannon, not the target, set the pace.`);
   for (const note of notes) lines.push(`note: ${note}`);
   return lines.join('\n');
@@ -619,7 +655,9 @@ function summarise(target: Target, sanity: VariantSummary['sanity'], rounds: rea
     rssMb: maxOf(rounds.map((r) => r.rssMb)),
     rssMbAfterRounds: rounds.map((r) => r.rssMb),
     cpuPercent: median(rounds.map((r) => r.cpuPercent)),
+    cpuUsPerRequest: median(rounds.map((r) => (r.cpuPercent !== null && r.rps > 0 ? (r.cpuPercent / 100 / r.rps) * 1e6 : null))),
     loadGenCpuPercent: median(rounds.map((r) => r.loadGenCpuPercent)),
+    machineBusyPercent: median(rounds.map((r) => r.machineBusyPercent)),
     responses: rounds.reduce((n, r) => n + r.responses, 0),
     errors: rounds.reduce((n, r) => n + r.errors, 0),
     timeouts: rounds.reduce((n, r) => n + r.timeouts, 0),

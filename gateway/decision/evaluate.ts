@@ -107,65 +107,69 @@ function decide(policy: CompiledPolicy, score: number, rules: readonly string[],
 const sameDecision = (a?: ActionDecision, b?: ActionDecision): boolean =>
   a === b || (!!a && !!b && a.do === b.do && a.threshold === b.threshold && a.durationMs === b.durationMs);
 
+/** What one (set, kind, phase) evaluates: the policies that apply, each with its rules of the phase. */
+interface EvaluationPlan {
+  /** The signal and counter names those rules read: only these are bound. */
+  readonly names: readonly string[];
+  readonly policies: readonly { readonly policy: CompiledPolicy; readonly rules: readonly CompiledRule[] }[];
+}
+
 /**
- * The names to bind for one (set, kind, phase): only what the rules that apply read. Worked out once
- * per set and cached: binding the whole set's signals for every request was the largest cost of
- * evaluation in a profile of the REST path.
+ * Worked out once per set and cached: binding the whole set's signals for every request was the
+ * largest cost of evaluation in a profile of the REST path, and filtering policies by kind and rules
+ * by phase on every request was the next.
  */
-const namesCache = new WeakMap<CompiledPolicySet, Map<string, readonly string[]>>();
-function namesFor(set: CompiledPolicySet, kind: RequestKind, phase: Phase): readonly string[] {
-  let byKey = namesCache.get(set);
-  if (!byKey) namesCache.set(set, (byKey = new Map()));
+const plans = new WeakMap<CompiledPolicySet, Map<string, EvaluationPlan>>();
+function planOf(set: CompiledPolicySet, kind: RequestKind, phase: Phase): EvaluationPlan {
+  let byKey = plans.get(set);
+  if (!byKey) plans.set(set, (byKey = new Map()));
   const key = `${kind}/${phase}`;
-  let names = byKey.get(key);
-  if (!names) {
+  let plan = byKey.get(key);
+  if (!plan) {
     const wanted = new Set<string>();
+    const policies: { policy: CompiledPolicy; rules: CompiledRule[] }[] = [];
     for (const policy of set.policies) {
       if (!policy.on.has(kind as never)) continue;
-      for (const rule of policy.rules) {
-        if (rule.phase !== phase) continue;
+      const rules = policy.rules.filter((r) => r.phase === phase);
+      policies.push({ policy, rules });
+      for (const rule of rules) {
         for (const n of rule.signals) wanted.add(n);
         for (const n of rule.counters) wanted.add(n.startsWith('counters.') ? n : `counters.${n}`);
       }
     }
-    byKey.set(key, (names = [...wanted]));
+    byKey.set(key, (plan = { names: [...wanted], policies }));
   }
-  return names;
+  return plan;
 }
 
 export function evaluate(set: CompiledPolicySet, phase: Phase, kind: RequestKind, signals: Signals, options: EvaluateOptions = {}): Verdict {
   const globalShadow = options.globalShadow ?? false;
+  const plan = planOf(set, kind, phase);
   let binding: ReturnType<typeof bind>;
   try {
-    binding = bind(signals ?? {}, namesFor(set, kind, phase), options.fillUnknown ?? true);
+    binding = bind(signals ?? {}, plan.names, options.fillUnknown ?? true);
   } catch (err) {
     binding = { values: {}, wrong: new Map([['*', `signals could not be read: ${String(err)}`]]) };
   }
-  const values: Record<string, unknown> = { ...binding.values };
+  // bind() made `values` for this call alone: the rules read it as it is.
+  const values: Record<string, unknown> = binding.values;
+  const unreadable = binding.wrong.get('*');
   const all: RuleOutcome[] = [];
   const outcomes: PolicyOutcome[] = [];
-  for (const policy of set.policies) {
-    if (!policy.on.has(kind as never)) continue;
+  for (const { policy, rules } of plan.policies) {
     const policyShadow = globalShadow || policy.mode === 'shadow';
     let score = 0;
     let scoreWithShadow = 0;
     const enforcedRules: string[] = [];
     const allRules: string[] = [];
-    for (const rule of policy.rules) {
-      if (rule.phase !== phase) continue;
+    for (const rule of rules) {
       const started = options.timing ? process.hrtime.bigint() : 0n;
-      const { matched, error } = binding.wrong.has('*') ? { matched: false, error: binding.wrong.get('*') } : runRule(rule, values, binding.wrong);
-      const costUs = options.timing ? Number(process.hrtime.bigint() - started) / 1000 : undefined;
+      const { matched, error } = unreadable !== undefined ? { matched: false, error: unreadable } : runRule(rule, values, binding.wrong);
       const shadow = policyShadow || rule.shadow;
-      all.push({
-        policy: policy.name,
-        rule: rule.id,
-        score: rule.score,
-        matched,
-        shadow,
-        ...(error !== undefined ? { error } : {}),
-        ...(costUs !== undefined ? { costUs } : {}),
-      });
+      const outcome: { -readonly [K in keyof RuleOutcome]: RuleOutcome[K] } = { policy: policy.name, rule: rule.id, score: rule.score, matched, shadow };
+      if (error !== undefined) outcome.error = error;
+      if (options.timing) outcome.costUs = Number(process.hrtime.bigint() - started) / 1000;
+      all.push(outcome);
       if (!matched) continue;
       scoreWithShadow += rule.score;
       allRules.push(rule.id);

@@ -60,6 +60,8 @@ test('--quick --json runs every variant and prints numeric ratios', async () => 
       p50Ms: unknown;
       p99Ms: unknown;
       rssMb: unknown;
+      cpuUsPerRequest: unknown;
+      machineBusyPercent: unknown;
       responses: number;
       rounds: unknown[];
       ratios: { direct: unknown; bareHttpProxy: unknown; bareUndici: unknown };
@@ -80,9 +82,12 @@ test('--quick --json runs every variant and prints numeric ratios', async () => 
     if (variant.sanity.status !== 200) problems.push(`${variant.name}: sanity request answered ${variant.sanity.status}`);
     if (variant.rounds.length !== result.config.rounds) problems.push(`${variant.name}: ${variant.rounds.length} rounds`);
     if (!(variant.responses > 0)) problems.push(`${variant.name}: no responses`);
-    for (const key of ['rps', 'p50Ms', 'p99Ms', 'rssMb'] as const) {
+    for (const key of ['rps', 'p50Ms', 'p99Ms', 'rssMb', 'cpuUsPerRequest', 'machineBusyPercent'] as const) {
       if (!isNumber(variant[key])) problems.push(`${variant.name}: ${key} is ${String(variant[key])}`);
     }
+    // Per-request CPU is positive, and the machine was busy at least with this load, never past 100%.
+    if (isNumber(variant.cpuUsPerRequest) && !(variant.cpuUsPerRequest > 0)) problems.push(`${variant.name}: cpuUsPerRequest ${variant.cpuUsPerRequest}`);
+    if (isNumber(variant.machineBusyPercent) && !(variant.machineBusyPercent > 0 && variant.machineBusyPercent <= 100)) problems.push(`${variant.name}: machineBusyPercent ${variant.machineBusyPercent}`);
     for (const key of ['direct', 'bareHttpProxy', 'bareUndici'] as const) {
       const value = variant.ratios[key];
       if (!(isNumber(value) && value > 0)) problems.push(`${variant.name}: ratio ${key} is ${String(value)}`);
