@@ -38,8 +38,8 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
-import { startGatewayProcess, startRedisServer, startSimProcess, stopAll, tempDir, type GatewayProcess } from '../test/helpers/processes';
-import { rssMiB } from './run-main';
+import { startGatewayProcess, startRedisServer, startSimProcess, tempDir, type GatewayProcess } from '../test/helpers/processes';
+import { rssMiB, runMain, UsageError } from './run-main';
 
 const ADMIN_TOKEN = 'soak-admin-token-0123456789abcdef';
 /** "Flat after warm-up": the RSS at the end at most this much above the RSS after the warm-up. */
@@ -83,6 +83,16 @@ Exit code 1 when a replica died, the replicas disagree, the gateway made a 5xx o
 more than 10% after the one-minute warm-up.`;
 
 function options(): Options | 'help' {
+  try {
+    return parseOptions();
+  } catch (err) {
+    // node:util's parseArgs errors (an unknown option, a missing value) are usage errors too.
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS_')) throw new UsageError((err as Error).message);
+    throw err;
+  }
+}
+
+function parseOptions(): Options | 'help' {
   const { values } = parseArgs({
     options: {
       help: { type: 'boolean', short: 'h', default: false },
@@ -96,9 +106,12 @@ function options(): Options | 'help' {
   });
   if (values.help === true) return 'help';
   const minutes = values.minutes !== undefined ? Number(values.minutes) : values.quick ? 1 : 10;
-  if (!(minutes > 0)) throw new Error('--minutes must be a positive number');
-  if (!Number.isInteger(Number(values['attack-addresses']))) throw new Error('--attack-addresses must be a whole number (0: a new address for every attempt)');
-  return { minutes, connections: Math.max(1, Number(values.connections)), rate: Math.max(1, Number(values.rate)), attackAddresses: Math.max(0, Math.min(65_536, Number(values['attack-addresses']))), json: values.json === true };
+  if (!(minutes > 0)) throw new UsageError('--minutes must be a positive number');
+  const attackAddresses = Number(values['attack-addresses']);
+  if (!Number.isInteger(attackAddresses) || attackAddresses < 0 || attackAddresses > 65_536) {
+    throw new UsageError(`--attack-addresses must be a whole number from 0 to 65536 (0: a new address for every attempt), got "${values['attack-addresses']}"`);
+  }
+  return { minutes, connections: Math.max(1, Number(values.connections)), rate: Math.max(1, Number(values.rate)), attackAddresses, json: values.json === true };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -380,20 +393,4 @@ async function main(): Promise<number> {
   return failures.length === 0 ? 0 : 1;
 }
 
-let stopping = false;
-const cleanup = async (code: number): Promise<never> => {
-  if (!stopping) {
-    stopping = true;
-    await stopAll().catch((err: unknown) => process.stderr.write(`soak: cleanup: ${(err as Error).message}\n`));
-  }
-  process.exit(code);
-};
-process.once('SIGINT', () => void cleanup(130));
-process.once('SIGTERM', () => void cleanup(143));
-main().then(
-  (code) => cleanup(code),
-  (err: unknown) => {
-    process.stderr.write(`soak failed: ${(err as Error).stack ?? String(err)}\n`);
-    return cleanup(1);
-  },
-);
+runMain('soak', HELP, () => main());
