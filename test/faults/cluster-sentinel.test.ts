@@ -134,7 +134,9 @@ describe('Redis Cluster: a master killed mid-run', () => {
 
     process.stdout.write(`cluster master ${victim.port} killed: REST statuses by phase ${JSON.stringify(countBy(statuses, (s) => `${s.phase}:${s.status}`))}\n`);
     expect(statuses.filter((s) => s.status !== 200)).toEqual([]);
-    expect(statuses.filter((s) => s.phase === 'down').length).toBeGreaterThan(30);
+    // A floor that says the load really ran through the outage (about 3 s of calls 60 ms apart: up to
+    // ~50 here), loose enough that a slow, shared machine does not fail it.
+    expect(statuses.filter((s) => s.phase === 'down').length).toBeGreaterThan(15);
 
     // Reconnected: a block made now reaches Redis; a fresh replica reads every block, old and new.
     await gw.lockout.block({ portal: 'localhost', kind: 'ip', subject: '198.51.100.60', actor: 'operator:test', reason: 'after the restart', durationMs: 3_600_000 }).durable;

@@ -111,12 +111,15 @@ describe('policy reload', () => {
         const r = s.gw.reloadPolicies('admin_api');
         expect(r.ok).toBe(true);
         versions.add(r.version);
-        await new Promise((r2) => setTimeout(r2, 10));
+        // Requests answered between every two reloads, however fast this machine is today: the
+        // count below then says "reloads interleaved with traffic", not "the machine was quick".
+        const before = statuses.length;
+        while (statuses.length < before + 2) await new Promise((r2) => setTimeout(r2, 5));
       }
       stop = true;
       await load;
       expect(versions.size).toBe(7);
-      expect(statuses.length).toBeGreaterThan(100);
+      expect(statuses.length).toBeGreaterThanOrEqual(100);
       expect(statuses.filter((x) => x >= 500)).toEqual([]);
       expect(s.logs.filter((l) => l.msg === 'request' && l.error_code)).toEqual([]);
     } finally {

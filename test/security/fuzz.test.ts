@@ -11,7 +11,7 @@
  * Violations are collected by category over the whole run (not stopped at the first), so one run
  * reports every kind of problem with an example and fast-check's seed to replay it.
  *
- * Runs: PORTCULLIS_FUZZ_RUNS (default 2000: about 60% against the in-process stack, the rest raw
+ * Runs: PORTCULLIS_FUZZ_RUNS (default 5000, the "few thousand" of issue 7: about 60% against the in-process stack, the rest raw
  * against a compiled gateway process). `npm run soak` sets it to 100000. PORTCULLIS_FUZZ_SEED replays.
  */
 import fc from 'fast-check';
@@ -22,7 +22,7 @@ import { startGatewayProcess, startSimProcess, stopAll, tempDir, type GatewayPro
 import { startStack, type Stack } from '../helpers/stack';
 import { ADMIN_HOOK, APP_TOKEN, BOB_BASIC, BOB_HOOK, BOB_PASSWORD, blockBobAndRest, buildRaw, leaks, rawExchange, type RawRequest } from './helpers';
 
-const TOTAL_RUNS = Math.max(10, Number(process.env.PORTCULLIS_FUZZ_RUNS ?? 2000));
+const TOTAL_RUNS = Math.max(10, Number(process.env.PORTCULLIS_FUZZ_RUNS ?? 5000));
 const SEED = process.env.PORTCULLIS_FUZZ_SEED !== undefined ? Number(process.env.PORTCULLIS_FUZZ_SEED) : Date.now() % 2 ** 31;
 const IN_PROCESS_RUNS = Math.ceil(TOTAL_RUNS * 0.6);
 const PROCESS_RUNS = TOTAL_RUNS - IN_PROCESS_RUNS;
