@@ -313,11 +313,11 @@ describe('timing', () => {
       };
       const known = await time('admin');
       const unknown = await time('nobody');
+      // Lower bounds only: the simulator's wait guarantees them whatever the machine does. An upper
+      // bound (a page without a password is fast) measured the machine instead, and failed on a
+      // stalled CI run (54 ms for a plain page).
       expect(known).toBeGreaterThan(20);
       expect(unknown).toBeGreaterThan(20);
-      const t0 = performance.now();
-      await call(slow.url, '/crm/');
-      expect(performance.now() - t0).toBeLessThan(20);
     } finally {
       await slow.close();
     }
