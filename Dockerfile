@@ -36,7 +36,7 @@ FROM ${NODE_IMAGE} AS runtime
 # NODE_OPTIONS: V8's old space capped at 384 MB. The gateway's live heap stays near 100–150 MB
 # (every table is bounded), but uncapped V8 sizes its heap from the host's RAM and keeps the pages:
 # 1M distinct attacking logins measured 477–508 MiB RSS uncapped, 238–260 MiB capped
-# (docs/performance.md). Raise it with storeOptions.memory.maxCounterKeys.
+# (docs/performance.md). Raise it together with storeOptions.memory.maxCounterKeys.
 ENV NODE_ENV=production \
     NODE_OPTIONS=--max-old-space-size=384 \
     PORTCULLIS_LISTEN=0.0.0.0:8080 \

@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import Redis from 'ioredis';
 import { Agent, request } from 'undici';
 import { startGatewayProcess, startRedisServer, startSimProcess, type GatewayProcess, type RedisServer } from '../test/helpers/processes';
-import { rssMiB, runMain, UsageError } from './run-main';
+import { rssMiB, runMain, scrapeMetrics, UsageError } from './run-main';
 
 const USAGE = `usage: node dist/bench/distinct-keys.js [options]
 
@@ -119,18 +119,6 @@ function loginBody(i: number): string {
 const MiB = 1024 * 1024;
 
 
-/** One value of the gateway's Prometheus text (first series when labelled), or NaN. */
-async function metric(gw: GatewayProcess, name: string, labels = ''): Promise<number> {
-  try {
-    const res = await request(`${gw.adminUrl}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, headersTimeout: 10_000, bodyTimeout: 10_000 });
-    const text = await res.body.text();
-    const m = new RegExp(`^${name}${labels ? `\\{${labels}\\}` : '(?:\\{[^}]*\\})?'} ([0-9.eE+-]+)$`, 'm').exec(text);
-    return m ? Number(m[1]) : NaN;
-  } catch {
-    return NaN;
-  }
-}
-
 async function redisMemory(client: Redis | undefined): Promise<{ usedMiB: number; keys: number } | undefined> {
   if (!client) return undefined;
   try {
@@ -210,13 +198,11 @@ async function drive(opts: Options, setup: Setup, log: (msg: string) => void): P
   const sample = async (requests: number): Promise<void> => {
     const atS = (performance.now() - started) / 1000;
     const rss = rssMiB(gateway.pid);
-    const [heap, heapTotal, external, blocks, redis] = await Promise.all([
-      metric(gateway, 'portcullis_process_nodejs_heap_size_used_bytes'),
-      metric(gateway, 'portcullis_process_nodejs_heap_size_total_bytes'),
-      metric(gateway, 'portcullis_process_nodejs_external_memory_bytes'),
-      Promise.all(['user', 'ip', 'ip_prefix'].map((k) => metric(gateway, 'portcullis_blocks_active', `kind="${k}"`))),
-      redisMemory(setup.redisClient),
-    ]);
+    const [metric, redis] = await Promise.all([scrapeMetrics(gateway.adminUrl, ADMIN_TOKEN), redisMemory(setup.redisClient)]);
+    const heap = metric('portcullis_process_nodejs_heap_size_used_bytes');
+    const heapTotal = metric('portcullis_process_nodejs_heap_size_total_bytes');
+    const external = metric('portcullis_process_nodejs_external_memory_bytes');
+    const blocks = ['user', 'ip', 'ip_prefix'].map((k) => metric('portcullis_blocks_active', `kind="${k}"`));
     const s: Sample = {
       requests,
       atS,

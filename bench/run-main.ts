@@ -4,6 +4,7 @@
  * gateways), on success, failure, SIGINT or SIGTERM alike.
  */
 import { readFileSync } from 'node:fs';
+import { request } from 'undici';
 import { stopAll } from '../test/helpers/processes';
 
 /** A bad command line: printed with the usage, exit code 2. */
@@ -41,4 +42,25 @@ export function rssMiB(pid: number): number {
   } catch {
     return NaN;
   }
+}
+
+/** Values of one scrape of the gateway's Prometheus text: `name` with exactly `labels`, else its first series; NaN when absent. */
+export type MetricReader = (name: string, labels?: string) => number;
+
+/**
+ * One GET of a gateway's admin `/metrics`, read as many times as needed (a sample reads several values,
+ * and one scrape keeps them consistent). A gateway that does not answer reads NaN everywhere.
+ */
+export async function scrapeMetrics(adminUrl: string, adminToken: string, timeoutMs = 10_000): Promise<MetricReader> {
+  let text = '';
+  try {
+    const res = await request(`${adminUrl}/metrics`, { headers: { authorization: `Bearer ${adminToken}` }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    text = await res.body.text();
+  } catch {
+    /* NaN everywhere */
+  }
+  return (name, labels = '') => {
+    const m = new RegExp(`^${name}${labels ? `\\{${labels}\\}` : '(?:\\{[^}]*\\})?'} ([0-9.eE+-]+)$`, 'm').exec(text);
+    return m ? Number(m[1]) : NaN;
+  };
 }

@@ -39,7 +39,7 @@ import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
 import { startGatewayProcess, startRedisServer, startSimProcess, tempDir, type GatewayProcess } from '../test/helpers/processes';
-import { rssMiB, runMain, UsageError } from './run-main';
+import { rssMiB, runMain, scrapeMetrics, UsageError } from './run-main';
 
 const ADMIN_TOKEN = 'soak-admin-token-0123456789abcdef';
 /** "Flat after warm-up": the RSS at the end at most this much above the RSS after the warm-up. */
@@ -116,17 +116,6 @@ function parseOptions(): Options | 'help' {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-
-async function metricValue(gw: GatewayProcess, name: string): Promise<number | undefined> {
-  try {
-    const res = await request(`${gw.adminUrl}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, headersTimeout: 5_000, bodyTimeout: 5_000 });
-    const text = await res.body.text();
-    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, 'm').exec(text);
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 class Tally {
   readonly counts = new Map<string, number>();
@@ -219,12 +208,13 @@ async function main(): Promise<number> {
     const mib = replicas.map((g) => rssMiB(g.pid));
     const heapUsedMiB: (number | null)[] = [];
     for (const g of replicas) {
-      const v = await metricValue(g, 'portcullis_process_nodejs_eventloop_lag_seconds');
-      if (v !== undefined) lag.push(v * 1000);
+      const metric = await scrapeMetrics(g.adminUrl, ADMIN_TOKEN, 5_000);
+      const v = metric('portcullis_process_nodejs_eventloop_lag_seconds');
+      if (Number.isFinite(v)) lag.push(v * 1000);
       // V8's live-ish heap beside the RSS: when the RSS climbs and this does not, the growth is the
       // allocator's or V8's reserve, not the gateway's data.
-      const used = await metricValue(g, 'portcullis_process_nodejs_heap_size_used_bytes');
-      heapUsedMiB.push(used !== undefined ? Math.round((used / 2 ** 20) * 10) / 10 : null);
+      const used = metric('portcullis_process_nodejs_heap_size_used_bytes');
+      heapUsedMiB.push(Number.isFinite(used) ? Math.round((used / 2 ** 20) * 10) / 10 : null);
     }
     rss.push({ atS: Math.round((Date.now() - started) / 1000), mib, heapUsedMiB });
     if (warmRss === undefined && Date.now() - started >= warmupMs) warmRss = mib;
