@@ -31,6 +31,8 @@ export const DEFAULT_PORTAL_SETTINGS: PortalSettings = {
   },
   // No webhook until one is configured; a minute's window turns an attack's flood into one summary.
   notify: { webhookUrl: null, emailTo: [], throttleWindowMs: 60_000, retries: 4, retryBaseDelayMs: 1_000, timeoutMs: 5_000 },
+  // Off until a webhook source is set; hourly is fresh enough for "who is an admin, who left".
+  directorySync: { webhookUrl: null, webhookUrlEnv: null, webhookUrlFile: null, intervalMs: 3_600_000, adminIds: [], ownerIds: [] },
 };
 
 export const DEFAULT_LIMITS: EdgeLimits = {
