@@ -4,30 +4,17 @@
  * a webhook error imports nothing and leaves the previous directory; the webhook's code never reaches
  * the CLI's output or the gateway's log.
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
 import { startPortalSim, type PortalSim } from '../../portal-sim/server';
 import type { Seed } from '../../portal-sim/seed';
-import { CLI_PATH, startGatewayProcess, stopAll, tempDir, type GatewayProcess } from '../helpers/processes';
+import { startGatewayProcess, stopAll, tempDir, type GatewayProcess } from '../helpers/processes';
 import { ADMIN_TOKEN, startStack, type Stack } from '../helpers/stack';
 import { api } from '../admin/helpers';
+import { cliAsync } from './run-cli';
 
-interface Run {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PORTCULLIS_')));
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI_PATH, ...args], { env: { ...clean, ...env }, encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) => {
-      resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const cli = cliAsync;
 
 interface Entry {
   login: string;
