@@ -171,6 +171,7 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
     clock,
     ipPrefix: config.ipPrefix,
     notifier,
+    consoleLimits: { idleMs: config.console.sessionIdleMs, maxMs: config.console.sessionMaxMs },
   });
 
   const edgeAt = await listen(edge, config.listen, 'the gateway');

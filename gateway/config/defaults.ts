@@ -85,4 +85,6 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   limits: DEFAULT_LIMITS,
   portalDefaults: DEFAULT_PORTAL_SETTINGS,
   portals: {},
+  // A support shift's session: 30 minutes idle, 8 hours at most.
+  console: { sessionIdleMs: 30 * 60_000, sessionMaxMs: 8 * 3600_000 },
 };

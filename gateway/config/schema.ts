@@ -335,6 +335,15 @@ export const CONFIG_SCHEMA = {
         upstreamConnections: { type: 'integer', minimum: 1, description: 'Keep-alive connections kept open to the portal.', default: DEFAULT_LIMITS.upstreamConnections },
       },
     },
+    console: {
+      type: 'object',
+      description: 'The support console (/console/ on the admin listener): its sign-in sessions, kept in memory.',
+      additionalProperties: false,
+      properties: {
+        sessionIdleMs: ms('A console session ends after this long without a request.', DEFAULT_CONFIG.console.sessionIdleMs),
+        sessionMaxMs: ms('A console session ends this long after sign-in, however busy.', DEFAULT_CONFIG.console.sessionMaxMs),
+      },
+    },
     portalDefaults: {
       ...portalSettings,
       description: 'Settings for every portal, deep-merged over the built-in ones (lists replace, they do not append).',

@@ -190,4 +190,11 @@ export interface GatewayConfig {
   /** Settings used for every portal, then overridden per portal name (canonical Host). */
   readonly portalDefaults: PortalSettings;
   readonly portals: Readonly<Record<string, PortalSettings>>;
+  /** The support console's sessions (gateway/admin/console/), kept in the admin listener's memory. */
+  readonly console: {
+    /** A session ends after this long without a request. */
+    readonly sessionIdleMs: number;
+    /** A session ends this long after sign-in, however busy. */
+    readonly sessionMaxMs: number;
+  };
 }
