@@ -78,6 +78,21 @@ describe('portcullis directory sync, from the simulator through the CLI', () => 
     expect(users.find((u) => u.login === 'admin')!.admin).toBe(true);
   });
 
+  test('directory import --file: a hand-written directory through the same admin route (no curl needed)', async () => {
+    const file = path.join(tempDir(), 'users.json');
+    fs.writeFileSync(file, JSON.stringify([{ login: 'olga', email: 'olga@hand.example', admin: true, owner: true, phone: '+15550109999', id: 9 }, { login: 'ivan', active: false }]));
+    const run = await cli(['directory', 'import', '--portal', 'hand.example', '--file', file], env);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe('imported 2 user(s) into hand.example, removed 0\n');
+    expect((await directory('hand.example')).map((e) => [e.login, e.owner, e.active, e.phone ?? null, e.id ?? null])).toEqual([
+      ['ivan', false, false, null, null],
+      ['olga', true, true, '+15550109999', 9],
+    ]);
+    const bad = await cli(['directory', 'import', '--portal', 'hand.example', '--file', path.join(path.dirname(file), 'missing.json')], env);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/cannot read \(ENOENT\)/);
+  });
+
   test('pages over more than 50 users (start 0, 50, 100) and imports all of them', async () => {
     const big = await startPortalSim({ hashCostMs: 0, restLimit: false, seed: bigSeed() });
     try {

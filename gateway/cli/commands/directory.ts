@@ -1,4 +1,8 @@
 /**
+ * `portcullis directory import --portal P --file users.json`: a directory written by hand (a JSON list of
+ * { login, email, name, admin, owner, active, phone, id }), imported through the admin API; `-` reads
+ * standard input, so it runs inside the gateway's own image, which has no curl.
+ *
  * `portcullis directory sync --portal P --webhook URL`: reads the portal's users from its own REST with
  * an administrator's incoming webhook (lockout/directory-sync/), then imports them through the admin
  * API (`PUT /v1/portals/{portal}/directory`), exactly as a hand-written import would be. A failed read
@@ -52,6 +56,27 @@ export function registerDirectory(program: Command): void {
     .command('directory')
     .description("A portal's directory (who is an administrator, the owner, an active employee; e-mails and phones), read from the portal itself.")
     .addHelpText('after', ADMIN_ENV_HELP);
+  adminOptions(
+    directory
+      .command('import')
+      .description("Import PORTAL's directory from a JSON file (a list of { login, email, name, admin, owner, active, phone, id }); replaces the previous one (PUT /v1/portals/{portal}/directory).")
+      .requiredOption('--portal <host>', 'the portal, as the gateway names it (its host name)')
+      .requiredOption('--file <file>', 'the JSON file, or - for standard input'),
+  ).action(async (opts: AdminCliOptions & { portal: string; file: string }) => {
+    await runAdmin(
+      opts,
+      async (client) => {
+        let entries: unknown;
+        try {
+          entries = JSON.parse(fs.readFileSync(opts.file === '-' ? 0 : opts.file, 'utf8'));
+        } catch (err) {
+          throw usage(`--file ${opts.file}: ${err instanceof SyntaxError ? `not JSON (${err.message})` : `cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`}`);
+        }
+        return client.call<{ imported: number; removed: number }>('PUT', `/v1/portals/${encodeURIComponent(opts.portal)}/directory`, { body: entries });
+      },
+      (r) => `imported ${r.imported} user(s) into ${opts.portal}, removed ${r.removed}\n`,
+    );
+  });
   adminOptions(
     directory
       .command('sync')
