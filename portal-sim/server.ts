@@ -1,6 +1,6 @@
 /**
  * The Bitrix24-like portal simulator: several portals on one listener, chosen by Host. The gateway is
- * developed and tested against it, so it follows the wire notes (../shared/bitrix24-wire.md) and the
+ * developed and tested against it, so it follows the wire notes (docs/portal-wire.md) and the
  * portal's core where the notes are silent. The gateway never imports this folder.
  *
  * One request's way: read the body (10 MB cap, 413 above) → record it → simulator endpoints

@@ -1,5 +1,5 @@
 /**
- * Every default in one place. They match ../shared/bitrix24-wire.md so that the gateway works in front
+ * Every default in one place. They match docs/portal-wire.md so that the gateway works in front
  * of a real portal with no per-portal configuration at all.
  */
 import type { EdgeLimits, GatewayConfig, PortalSettings, StoreOptions } from './types';
