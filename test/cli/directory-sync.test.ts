@@ -174,13 +174,20 @@ describe("serve's periodic directory sync, in a real gateway process", () => {
     const first = await until((items) => items.length === 4);
     expect(first.find((e) => e.login === 'admin')).toMatchObject({ admin: true, owner: true, id: 1 });
     expect(first.find((e) => e.login === 'carol')!.active).toBe(true);
-    await gw.waitForOutput(/directory synced from the portal/);
+    await gw.waitForOutput(/"portal":"localhost","changed":true,"users":4/);
+    // The next runs find the directory as the portal says: nothing written, nothing audited.
+    await gw.waitForOutput(/"portal":"localhost","users":4,"changed":false/);
 
     sim.portal('localhost')!.usersById.get(3)!.active = false; // carol leaves the company
     await until((items) => items.find((e) => e.login === 'carol')?.active === false);
 
+    // The log is written in blocks: wait for the second import's line before reading it all.
+    await gw.waitForOutput(/"changed":true[\s\S]*"changed":true/);
     const out = gw.output();
-    expect(out).toMatch(/"portal":"localhost","users":4/);
+    expect(out.match(/"changed":true/g)).toHaveLength(2);
     expect(out).not.toContain(code);
+    const audit = await request(`${gw.adminUrl}/v1/audit?portal=localhost&type=directory_imported`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const events = ((await audit.body.json()) as { items: { actor: string }[] }).items;
+    expect(events.map((e) => e.actor)).toEqual(['directory-sync', 'directory-sync']);
   });
 });
