@@ -105,6 +105,7 @@ function eventOf(ctx: RequestContext, v: Verdict): EventRecord {
     signals,
     counters,
     verdict: { ...(v.action ? { action: v.action.do } : {}), also: v.action?.also ?? [], rules: v.matched.map((r) => r.rule), setVersion: v.setVersion },
+    ...(v.globalShadow ? { global_shadow: true } : {}),
   };
 }
 

@@ -5,7 +5,7 @@
  * the compiled CLI.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
 import { CLI_PATH, REPO_ROOT } from '../helpers/processes';
@@ -13,12 +13,16 @@ import { startStack } from '../helpers/stack';
 
 interface Line {
   phase: string;
+  global_shadow?: boolean;
   counters: Record<string, number>;
   verdict?: { action?: string; rules: string[] };
 }
 
-test('a recorded attack replays through the unchanged set with no change (exit 0)', async () => {
-  const s = await startStack({ config: { trustedProxies: ['127.0.0.1/32'] } });
+test.each([
+  ['enforcing', false],
+  ['in global shadow mode', true],
+])('a recorded attack (gateway %s) replays through the unchanged set with no change (exit 0)', async (_mode, shadow) => {
+  const s = await startStack({ config: { trustedProxies: ['127.0.0.1/32'], shadow } });
   const stateDir = s.gw.config.stateDir;
   const login = async (user: string, password: string, ip: string): Promise<void> => {
     const res = await request(`${s.gw.url}/auth/?login=yes`, {
@@ -39,13 +43,23 @@ test('a recorded attack replays through the unchanged set with no change (exit 0
   }
   const log = path.join(stateDir, 'events.jsonl');
   const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Line);
-  // The attack was seen: some attempt was denied by the live verdict.
-  expect(lines.some((l) => l.phase === 'attempt' && l.verdict?.action !== undefined)).toBe(true);
+  // The attack was seen: some attempt was denied by the live verdict (in shadow mode: enforced nothing).
+  expect(lines.some((l) => l.phase === 'attempt' && l.verdict?.action !== undefined)).toBe(!shadow);
   expect(lines.some((l) => l.phase === 'outcome')).toBe(true);
+  expect(lines.every((l) => (l.global_shadow === true) === shadow)).toBe(true);
 
   const r = spawnSync(process.execPath, [CLI_PATH, 'policy', 'replay', '--log', log, '--policies', path.join(REPO_ROOT, 'policies'), '--fail-on-change', '--json'], { encoding: 'utf8' });
   const summary = JSON.parse(r.stdout) as { events: number; added: number; removed: number; changes: unknown[] };
   expect(summary.events).toBe(lines.length);
   expect(summary.changes).toEqual([]);
   expect(r.status).toBe(0);
+
+  if (shadow) {
+    // The same records read as if enforced: shadow mode only reported blocks, so now they are changes.
+    const enforced = path.join(path.dirname(log), 'as-enforced.jsonl');
+    writeFileSync(enforced, lines.map((l) => JSON.stringify({ ...l, global_shadow: undefined })).join('\n'));
+    const e = spawnSync(process.execPath, [CLI_PATH, 'policy', 'replay', '--log', enforced, '--policies', path.join(REPO_ROOT, 'policies'), '--fail-on-change', '--json'], { encoding: 'utf8' });
+    expect((JSON.parse(e.stdout) as { added: number }).added).toBeGreaterThan(0);
+    expect(e.status).toBe(1);
+  }
 });
