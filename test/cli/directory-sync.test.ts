@@ -72,6 +72,10 @@ describe('portcullis directory sync, from the simulator through the CLI', () => 
     ]);
     expect(items.find((e) => e.login === 'bob')).toMatchObject({ email: 'bob@demo.example', name: 'Bob Employee', phone: '+15550100002' });
     expect(JSON.stringify(items)).not.toMatch(/Demo-.*-2024!/);
+    // A dry run reads and shows, imports nothing, and needs no admin token.
+    const dry = await cli(['directory', 'sync', '--portal', 'localhost', '--dry-run', '--json'], { HOOK: hookUrl(s.sim, 1, ADMIN_HOOK_CODE), PORTCULLIS_DIRECTORY_WEBHOOK: hookUrl(s.sim, 1, ADMIN_HOOK_CODE) });
+    expect(dry.stderr).toBe('');
+    expect(JSON.parse(dry.stdout)).toMatchObject({ dry_run: true, read: 4, entries: expect.arrayContaining([expect.objectContaining({ login: 'bob', phone: '+15550100002', id: 2 })]) });
     // The people the unblock rules read are the portal's.
     const users = (await api<{ items: { login: string; role?: string; admin: boolean; active_employee: boolean }[] }>(s, 'GET', '/v1/users?portal=localhost')).body.items;
     expect(users.find((u) => u.login === 'dave')!.active_employee).toBe(false);

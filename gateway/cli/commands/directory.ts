@@ -89,8 +89,10 @@ export function registerDirectory(program: Command): void {
       .option('--owner-ids <ids>', 'portal user IDs of the account owner', idList)
       .option('--dry-run', 'read and show what would be imported; import nothing'),
   ).action(async (opts: SyncOptions) => {
+    // A dry run never calls the admin API, so it needs no token.
+    const token = opts.token ?? process.env.PORTCULLIS_ADMIN_TOKEN ?? (opts.dryRun ? 'not-used-by-a-dry-run' : undefined);
     await runAdmin(
-      opts,
+      { ...opts, ...(token !== undefined ? { token } : {}) },
       async (client) => {
         let report;
         try {
