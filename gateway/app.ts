@@ -27,6 +27,8 @@ import { scoreStage } from './pipeline/score-stage';
 import { actStage } from './pipeline/act-stage';
 import { enforceStage } from './pipeline/enforce-stage';
 import { BlockView } from './lockout/block-view';
+import { Directory } from './lockout/directory';
+import { startPeriodicSync } from './lockout/directory-sync/sync';
 import { Lockout } from './lockout/lockout';
 import { Notifier } from './lockout/notify/notifier';
 import { RateBuckets } from './lockout/rate-buckets';
@@ -169,6 +171,7 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
     clock,
     ipPrefix: config.ipPrefix,
     notifier,
+    consoleLimits: { idleMs: config.console.sessionIdleMs, maxMs: config.console.sessionMaxMs },
   });
 
   const edgeAt = await listen(edge, config.listen, 'the gateway');
@@ -181,6 +184,16 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
     throw err;
   }
   logger.info({ listen: urlOf(edgeAt), admin: urlOf(adminAt), upstream: upstream.origin, store: store.kind, policies: policies.current().version }, 'gateway listening');
+  // The directory from each portal's own REST, for portals that configure a webhook (never logged).
+  const stopDirectorySync = startPeriodicSync({
+    portals: config.portals,
+    directory: new Directory({ store, view, secret, clock }),
+    lockout,
+    clock,
+    env: process.env,
+    cwd: process.cwd(),
+    log: { info: (o, m) => logger.info(o, m), warn: (o, m) => logger.warn(o, m) },
+  });
 
   let closed = false;
   return {
@@ -200,6 +213,7 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
       if (closed) return;
       closed = true;
       policies.unwatch();
+      stopDirectorySync();
       websockets.close();
       await Promise.all([closeServer(edge), closeServer(admin)]);
       await upstream.close();

@@ -1,6 +1,6 @@
 /**
  * The Bitrix24-like portal simulator: several portals on one listener, chosen by Host. The gateway is
- * developed and tested against it, so it follows the wire notes (../shared/bitrix24-wire.md) and the
+ * developed and tested against it, so it follows the wire notes (docs/portal-wire.md) and the
  * portal's core where the notes are silent. The gateway never imports this folder.
  *
  * One request's way: read the body (10 MB cap, 413 above) → record it → simulator endpoints
@@ -69,6 +69,8 @@ export interface PortalSim {
   clearReceived(): void;
   /** The last check word "sent" by SEND_PWD for that user of that portal (host or alias). */
   mailbox(portal: string, login: string): string | undefined;
+  /** A portal's live state by host or alias (tests change it: dismiss a user, add one). */
+  portal(host: string): Portal | undefined;
   close(): Promise<void>;
 }
 
@@ -203,6 +205,9 @@ export async function startPortalSim(opts: PortalSimOptions = {}): Promise<Porta
       const portal = portals.get(hostKey(portalName));
       const user = portal?.userByLogin(login);
       return user ? portal!.mailbox.get(user.login) : undefined;
+    },
+    portal(host) {
+      return portals.get(hostKey(host));
     },
     close() {
       pushpull.close();

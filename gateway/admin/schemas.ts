@@ -87,6 +87,8 @@ export const BODY_SCHEMAS = {
         admin: { type: 'boolean', description: 'A portal administrator. Default false.' },
         owner: { type: 'boolean', description: 'The account owner (an administrator too). Default false.' },
         active: { type: 'boolean', description: 'false: a dismissed employee, who cannot vouch for anyone. Default true.' },
+        phone: { type: 'string', minLength: 1, maxLength: 64, description: 'A phone number the portal recovers the password by.' },
+        id: { type: 'integer', minimum: 1, description: "The portal's own numeric user ID." },
       },
     },
   },

@@ -19,6 +19,7 @@ import { UnblockRequests } from '../lockout/unblock-requests';
 import type { Store } from '../store/port';
 import { bearerMatches } from './bearer';
 import { createConsole, type ConsoleUi } from './console/handler';
+import type { SessionLimits } from './console/sessions';
 import { listAudit } from './handlers/audit';
 import { createBlock, liftBlock, listBlocks } from './handlers/blocks';
 import type { Answer, ControlPlane, Handler, PolicyControl, Readiness } from './handlers/context';
@@ -48,6 +49,8 @@ export interface AdminDeps {
   readonly ipPrefix: { readonly v4: number; readonly v6: number };
   /** Closed with the listener (it holds throttle windows and retries). */
   readonly notifier?: Notifier;
+  /** The console's session limits, from the configuration. */
+  readonly consoleLimits?: Partial<SessionLimits>;
 }
 
 const ok = (body: unknown, status = 200): Answer => ({ status, body });
@@ -116,7 +119,7 @@ export function createAdminServer(deps: AdminDeps): http.Server {
     storeHealth: () => deps.store.health(),
     lastRemoteChangeLagMs: () => deps.view.lastRemoteChangeLagMs,
   });
-  const ui = createConsole({ token: deps.token });
+  const ui = createConsole({ token: deps.token, ...(deps.consoleLimits ? { limits: deps.consoleLimits } : {}) });
   const server = http.createServer((req, res) => {
     route(cp, deps, req, res, ui).catch((err: unknown) => {
       if (res.headersSent) return;

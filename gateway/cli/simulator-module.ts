@@ -15,6 +15,8 @@ export interface SimUser {
   readonly owner?: boolean;
   readonly active?: boolean;
   readonly otp?: string;
+  readonly mobile?: string;
+  readonly work_phone?: string;
 }
 export interface SimPortal {
   readonly host: string;

@@ -1,5 +1,5 @@
 /**
- * Every default in one place. They match ../shared/bitrix24-wire.md so that the gateway works in front
+ * Every default in one place. They match docs/portal-wire.md so that the gateway works in front
  * of a real portal with no per-portal configuration at all.
  */
 import type { EdgeLimits, GatewayConfig, PortalSettings, StoreOptions } from './types';
@@ -31,6 +31,8 @@ export const DEFAULT_PORTAL_SETTINGS: PortalSettings = {
   },
   // No webhook until one is configured; a minute's window turns an attack's flood into one summary.
   notify: { webhookUrl: null, emailTo: [], throttleWindowMs: 60_000, retries: 4, retryBaseDelayMs: 1_000, timeoutMs: 5_000 },
+  // Off until a webhook source is set; hourly is fresh enough for "who is an admin, who left".
+  directorySync: { webhookUrl: null, webhookUrlEnv: null, webhookUrlFile: null, intervalMs: 3_600_000, adminIds: [], ownerIds: [] },
 };
 
 export const DEFAULT_LIMITS: EdgeLimits = {
@@ -83,4 +85,6 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   limits: DEFAULT_LIMITS,
   portalDefaults: DEFAULT_PORTAL_SETTINGS,
   portals: {},
+  // A support shift's session: 30 minutes idle, 8 hours at most.
+  console: { sessionIdleMs: 30 * 60_000, sessionMaxMs: 8 * 3600_000 },
 };

@@ -14,6 +14,10 @@ export function describeConfig(config: GatewayConfig): GatewayConfig {
     admin: { ...config.admin, token: config.admin.token === null ? null : REDACTED },
     secret: config.secret === null ? null : REDACTED,
     store: maskStore(config.store),
+    // A directory webhook's URL holds its secret code: shown only as set.
+    portals: Object.fromEntries(
+      Object.entries(config.portals).map(([host, p]) => [host, { ...p, directorySync: { ...p.directorySync, webhookUrl: p.directorySync.webhookUrl === null ? null : REDACTED } }]),
+    ),
   };
   return JSON.parse(JSON.stringify(view)) as GatewayConfig;
 }

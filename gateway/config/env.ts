@@ -35,6 +35,8 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
   { name: 'PORTCULLIS_SHADOW', key: 'shadow', default: 'false', description: 'true: global shadow mode (evaluate and log, enforce nothing new).' },
   { name: 'PORTCULLIS_SECRET', key: 'secret', default: '(none)', description: 'Key for keyed hashes, 16+ characters (`openssl rand -hex 32`). Required by `serve`.' },
   { name: 'PORTCULLIS_LOG_LEVEL', key: 'logLevel', default: DEFAULT_CONFIG.logLevel, description: `One of ${LOG_LEVELS.join(', ')}.` },
+  { name: 'PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS', key: 'console.sessionIdleMs', default: String(DEFAULT_CONFIG.console.sessionIdleMs / 1000), description: 'Console sessions end after this many seconds without a request.' },
+  { name: 'PORTCULLIS_CONSOLE_SESSION_MAX_SECONDS', key: 'console.sessionMaxMs', default: String(DEFAULT_CONFIG.console.sessionMaxMs / 1000), description: 'Console sessions end this many seconds after sign-in.' },
   { name: 'REDIS_URL', key: 'store', default: '(none)', description: 'Use a single Redis node: redis://[:password@]host:port[/db] or rediss://.' },
   { name: 'PORTCULLIS_REDIS_CLUSTER', key: 'store', default: '(none)', description: 'Use Redis Cluster: comma-separated "host:port" seed nodes.' },
   { name: 'PORTCULLIS_REDIS_SENTINELS', key: 'store', default: '(none)', description: 'Use Redis behind Sentinel: comma-separated "host:port" sentinels.' },
@@ -108,6 +110,10 @@ export function readEnv(env: NodeJS.ProcessEnv, cwd: string, currentStore: Store
         : { ok: false, reason: `"${t}" is not a log level; use one of ${LOG_LEVELS.join(', ')}` },
     ),
     store: storeFromEnv(),
+    console: {
+      sessionIdleMs: parsed('PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS', 'console.sessionIdleMs', seconds),
+      sessionMaxMs: parsed('PORTCULLIS_CONSOLE_SESSION_MAX_SECONDS', 'console.sessionMaxMs', seconds),
+    },
   };
   return { layer, problems };
 
@@ -142,6 +148,11 @@ export function readEnv(env: NodeJS.ProcessEnv, cwd: string, currentStore: Store
         return undefined;
     }
   }
+}
+
+/** A whole number of seconds, at least 1, as milliseconds. */
+function seconds(text: string): Parsed<number> {
+  return /^\d+$/.test(text) && Number(text) >= 1 ? { ok: true, value: Number(text) * 1000 } : { ok: false, reason: `"${text}" is not a whole number of seconds (1 or more)` };
 }
 
 function mapDefined<T, U>(value: T | undefined, f: (value: T) => U): U | undefined {

@@ -5,7 +5,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import type { FileProblem } from '../lib/errors';
-import { compileSchema, type SchemaCodes, type SchemaValidator } from '../lib/schema-problems';
+import { compileSchema, sortProblems, type SchemaCodes, type SchemaValidator } from '../lib/schema-problems';
 import { readYamlFile, type YamlSource } from '../lib/yaml-source';
 import { DEFAULT_CONFIG } from './defaults';
 import { parseCidr, parseHostPort, STRING_FORMATS } from './formats';
@@ -38,10 +38,12 @@ export interface FileLayer {
 export function readConfigFile(file: string, cwd: string): FileLayer {
   const path = resolve(cwd, file);
   const source = readYamlFile(path, { file, syntaxCode: 'PC_ERR_CONFIG_YAML', readCode: 'PC_ERR_CONFIG_FILE' });
-  if (source.problems.length > 0) return { path, source, layer: {}, problems: source.problems };
+  // Unreadable, or not YAML: nothing else can be said. A duplicate key leaves a value to check, so its
+  // problem is reported together with every other one of the file.
+  if (source.value === undefined && source.problems.length > 0) return { path, source, layer: {}, problems: source.problems };
   // An empty file (or one of comments only) is a valid file that says nothing.
   const value = source.value ?? {};
-  const problems = configValidator().problems(value, { file, locate: source.locate, codes: CONFIG_CODES });
+  const problems = sortProblems([...source.problems, ...configValidator().problems(value, { file, locate: source.locate, codes: CONFIG_CODES })]);
   if (problems.length > 0) return { path, source, layer: {}, problems };
   return { path, source, layer: toLayer(value as RawConfig, dirname(path)), problems: [] };
 }

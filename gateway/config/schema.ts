@@ -137,6 +137,21 @@ const portalSettings = {
   },
 } as const;
 
+/** Only under `portals.<host>`: a webhook belongs to one portal. */
+const directorySync = {
+  type: 'object',
+  description: "Reads the portal's directory (users, active flag, e-mail, phones, administrators) from its own REST with an administrator's incoming webhook, at start and then every intervalMs, and imports it as PUT /v1/portals/{portal}/directory does. On when one webhook source is set. Never reads a password.",
+  additionalProperties: false,
+  properties: {
+    webhookUrl: { type: ['string', 'null'], format: 'http-url', description: "The webhook's base URL (https://portal/rest/<user id>/<code>/). It holds a secret: prefer webhookUrlEnv or webhookUrlFile. Never logged.", default: DEFAULT_PORTAL_SETTINGS.directorySync.webhookUrl },
+    webhookUrlEnv: { type: ['string', 'null'], pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'Name of an environment variable that holds the webhook URL.', default: DEFAULT_PORTAL_SETTINGS.directorySync.webhookUrlEnv },
+    webhookUrlFile: { type: ['string', 'null'], minLength: 1, description: 'A file that holds the webhook URL (e.g. a mounted secret), relative to the working directory.', default: DEFAULT_PORTAL_SETTINGS.directorySync.webhookUrlFile },
+    intervalMs: { type: 'integer', minimum: 1000, description: 'Time between two syncs (the first runs at start).', default: DEFAULT_PORTAL_SETTINGS.directorySync.intervalMs },
+    adminIds: { type: 'array', uniqueItems: true, items: { type: 'integer', minimum: 1 }, description: "Portal user IDs of the other administrators (the portal's REST lists no administrators; the webhook's own user is one, by user.admin).", default: DEFAULT_PORTAL_SETTINGS.directorySync.adminIds },
+    ownerIds: { type: 'array', uniqueItems: true, items: { type: 'integer', minimum: 1 }, description: "Portal user IDs of the account owner (the portal's REST does not say who it is).", default: DEFAULT_PORTAL_SETTINGS.directorySync.ownerIds },
+  },
+} as const;
+
 export const CONFIG_SCHEMA = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   title: 'Portcullis gateway configuration',
@@ -320,6 +335,15 @@ export const CONFIG_SCHEMA = {
         upstreamConnections: { type: 'integer', minimum: 1, description: 'Keep-alive connections kept open to the portal.', default: DEFAULT_LIMITS.upstreamConnections },
       },
     },
+    console: {
+      type: 'object',
+      description: 'The support console (/console/ on the admin listener): its sign-in sessions, kept in memory.',
+      additionalProperties: false,
+      properties: {
+        sessionIdleMs: ms('A console session ends after this long without a request.', DEFAULT_CONFIG.console.sessionIdleMs),
+        sessionMaxMs: ms('A console session ends this long after sign-in, however busy.', DEFAULT_CONFIG.console.sessionMaxMs),
+      },
+    },
     portalDefaults: {
       ...portalSettings,
       description: 'Settings for every portal, deep-merged over the built-in ones (lists replace, they do not append).',
@@ -329,7 +353,7 @@ export const CONFIG_SCHEMA = {
       description: 'Per-portal settings by host name (lower case, no port), deep-merged over portalDefaults.',
       default: DEFAULT_CONFIG.portals,
       propertyNames: { format: 'portal-host' },
-      additionalProperties: portalSettings,
+      additionalProperties: { ...portalSettings, properties: { ...portalSettings.properties, directorySync } },
     },
   },
 } as const;

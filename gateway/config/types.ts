@@ -79,6 +79,29 @@ export interface NotifySettings {
   readonly timeoutMs: number;
 }
 
+/**
+ * Where the portal's directory is read from (gateway/lockout/directory-sync/): an administrator's
+ * incoming webhook on the portal's own REST. The webhook URL holds a secret code, so it is never logged
+ * and may come from an environment variable or a file instead of the configuration. Sync is on when
+ * one of the three sources is set.
+ */
+export interface DirectorySyncSettings {
+  /** The webhook's base URL, e.g. https://portal/rest/1/<code>/ (discouraged: prefer the env or file source). */
+  readonly webhookUrl: string | null;
+  /** Name of an environment variable holding the webhook URL. */
+  readonly webhookUrlEnv: string | null;
+  /** A file holding the webhook URL (a mounted secret). */
+  readonly webhookUrlFile: string | null;
+  /** Time between two syncs; the first runs at start. */
+  readonly intervalMs: number;
+  /**
+   * The portal's REST has no documented method that lists administrators (user.admin answers for the
+   * calling user only), so other administrators and the owner are named here by the portal's user ID.
+   */
+  readonly adminIds: readonly number[];
+  readonly ownerIds: readonly number[];
+}
+
 /** How the gateway recognises the portal's answers, and how it answers in the portal's name. */
 export interface PortalSettings {
   readonly login: {
@@ -110,6 +133,7 @@ export interface PortalSettings {
     };
   };
   readonly notify: NotifySettings;
+  readonly directorySync: DirectorySyncSettings;
 }
 
 export interface EdgeLimits {
@@ -166,4 +190,11 @@ export interface GatewayConfig {
   /** Settings used for every portal, then overridden per portal name (canonical Host). */
   readonly portalDefaults: PortalSettings;
   readonly portals: Readonly<Record<string, PortalSettings>>;
+  /** The support console's sessions (gateway/admin/console/), kept in the admin listener's memory. */
+  readonly console: {
+    /** A session ends after this long without a request. */
+    readonly sessionIdleMs: number;
+    /** A session ends this long after sign-in, however busy. */
+    readonly sessionMaxMs: number;
+  };
 }

@@ -70,6 +70,9 @@ export const ERROR_CATALOG = {
   PC_ERR_ADMIN_IDENTITY_REQUIRED: "Approving a blocked administrator's or owner's request before verify-identity (answered 409).",
   PC_ERR_ADMIN_POLICY_LOAD: 'A policy reload through the admin API failed; the last good set keeps serving (answered 422).',
   PC_ERR_ADMIN_UNREACHABLE: 'The CLI could not reach the admin API (wrong --url, or the gateway is not running).',
+  // Directory sync (portcullis directory sync, and serve's periodic sync)
+  PC_ERR_DIRECTORY_SYNC: "The portal's REST could not be read for a directory sync: unreachable, an error answer (the portal's code is shown), or an answer that is not a user list; the previous directory stays in place.",
+  PC_ERR_DIRECTORY_NOT_ADMIN: "The webhook of a directory sync is not an administrator's (the portal's user.admin answered false): it may not see every user, so nothing was imported.",
   // Process
   PC_ERR_LISTEN: 'A listener could not bind its address.',
   PC_ERR_INTERNAL: 'An unexpected failure inside the gateway; the request was answered 502 and the process kept running.',

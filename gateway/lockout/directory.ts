@@ -32,6 +32,10 @@ export interface DirectoryInput {
   readonly owner?: boolean;
   /** false: a dismissed employee (cannot vouch for anyone). Default true. */
   readonly active?: boolean;
+  /** A phone number the portal recovers the password by (a recovery by phone names no login). */
+  readonly phone?: string;
+  /** The portal's own numeric user ID (user.get's ID), when the directory came from the portal. */
+  readonly id?: number;
 }
 
 export interface DirectoryEntry extends StoredRecord {
@@ -43,6 +47,9 @@ export interface DirectoryEntry extends StoredRecord {
   readonly admin: boolean;
   readonly owner: boolean;
   readonly active: boolean;
+  readonly phone?: string;
+  /** DirectoryInput.id (this record's own `id` is the store key). */
+  readonly portalUserId?: number;
   readonly importedAtMs: number;
 }
 
@@ -102,6 +109,8 @@ export class Directory {
         login: u.login.trim(),
         ...(u.email !== undefined ? { email: u.email.trim() } : {}),
         ...(u.name !== undefined ? { name: u.name } : {}),
+        ...(u.phone !== undefined ? { phone: u.phone.trim() } : {}),
+        ...(u.id !== undefined ? { portalUserId: u.id } : {}),
         admin: u.admin === true || u.owner === true,
         owner: u.owner === true,
         active: u.active !== false,

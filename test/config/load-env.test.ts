@@ -141,3 +141,20 @@ describe('what serve requires', () => {
     expect(cfg.limits).toEqual({ ...DEFAULT_CONFIG.limits, formBodyMaxBytes: 2048 });
   });
 });
+
+describe('the console settings, inside the validated configuration', () => {
+  test('come from the file (console.*) or the environment (seconds), the environment winning', () => {
+    expect(load({}).console).toEqual({ sessionIdleMs: 1_800_000, sessionMaxMs: 28_800_000 });
+    expect(load({ PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS: '600', PORTCULLIS_CONSOLE_SESSION_MAX_SECONDS: '3600' }).console).toEqual({ sessionIdleMs: 600_000, sessionMaxMs: 3_600_000 });
+  });
+
+  test('a bad value is a configuration problem naming the variable, not a silent default', () => {
+    for (const bad of ['0', '-5', '1.5', 'ten', '30m']) {
+      const problems = problemsOf(() => load({ PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS: bad, PORTCULLIS_CONSOLE_SESSION_MAX_SECONDS: bad }));
+      expect(problems.map((p) => [p.code, p.file, p.keyPath])).toEqual([
+        ['PC_ERR_CONFIG_ENV', 'env PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS', 'console.sessionIdleMs'],
+        ['PC_ERR_CONFIG_ENV', 'env PORTCULLIS_CONSOLE_SESSION_MAX_SECONDS', 'console.sessionMaxMs'],
+      ]);
+    }
+  });
+});

@@ -112,16 +112,11 @@ describe('console sessions and CSRF', () => {
   });
 });
 
-describe('an expired console session (PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS)', () => {
+describe('an expired console session (console.sessionIdleMs of the configuration)', () => {
   let s: Stack;
   beforeAll(async () => {
     requireBuiltConsole();
-    process.env.PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS = '1';
-    try {
-      s = await startStack();
-    } finally {
-      delete process.env.PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS;
-    }
+    s = await startStack({ config: { console: { sessionIdleMs: 1000, sessionMaxMs: 8 * 3600_000 } } });
   });
   afterAll(() => s.close());
 

@@ -72,17 +72,6 @@ export function findAssetsDir(from = __dirname): string | null {
   }
 }
 
-/** Session limits from the environment (seconds), for deployments and for the expiry test. */
-export function limitsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<SessionLimits> {
-  const secs = (v: string | undefined): number | undefined => {
-    const n = v === undefined ? NaN : Number(v);
-    return Number.isFinite(n) && n > 0 ? n * 1000 : undefined;
-  };
-  const idleMs = secs(env.PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS);
-  const maxMs = secs(env.PORTCULLIS_CONSOLE_SESSION_MAX_SECONDS);
-  return { ...(idleMs !== undefined ? { idleMs } : {}), ...(maxMs !== undefined ? { maxMs } : {}) };
-}
-
 function cookieOf(req: IncomingMessage): string | undefined {
   const header = req.headers.cookie;
   if (!header) return undefined;
@@ -138,7 +127,8 @@ function sameOrigin(req: IncomingMessage): boolean {
 }
 
 export function createConsole(opts: ConsoleOptions): ConsoleUi {
-  const limits: SessionLimits = { ...DEFAULT_LIMITS, ...limitsFromEnv(), ...opts.limits };
+  // From the validated configuration (`console.*`, or its PORTCULLIS_CONSOLE_SESSION_* variables).
+  const limits: SessionLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const sessions = new ConsoleSessions(limits, opts.now ?? Date.now);
   const admitted = new WeakSet<IncomingMessage>();
   const assetsDir = opts.assetsDir === undefined ? findAssetsDir() : opts.assetsDir;

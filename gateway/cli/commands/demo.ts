@@ -68,7 +68,8 @@ export function registerDemo(program: Command): void {
 /**
  * The support flow needs each portal's directory (who is an admin or the owner, who is active): the
  * demo imports the simulator seed's users through the admin API, as ops would import their portal's.
- * Logins, emails, names and flags only: the seed's passwords never leave the simulator's side.
+ * Logins, emails, names, phones, ids and flags only: the seed's passwords never leave the simulator's
+ * side. (`portcullis directory sync` reads the same from the simulator's REST.)
  */
 async function importSeedDirectory(adminUrl: string, token: string, seed: SimSeed): Promise<void> {
   for (const p of seed.portals) {
@@ -79,6 +80,9 @@ async function importSeedDirectory(adminUrl: string, token: string, seed: SimSee
       admin: u.admin === true,
       owner: u.owner === true,
       active: u.active !== false,
+      // As `portcullis directory sync` reads them from the simulator's user.get.
+      ...((u.mobile ?? u.work_phone) !== undefined ? { phone: (u.mobile ?? u.work_phone)! } : {}),
+      id: u.id,
     }));
     const res = await request(`${adminUrl}/v1/portals/${encodeURIComponent(p.host)}/directory`, {
       method: 'PUT',

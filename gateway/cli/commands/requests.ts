@@ -36,7 +36,7 @@ ${ADMIN_ENV_HELP}`,
   });
 
   adminOptions(requests.command('show').description('One request with its history.').argument('<id>', 'the request id')).action(async (id: string, opts: AdminCliOptions) => {
-    await runAdmin(opts, (c) => c.call<Row>('GET', `/v1/unblock-requests/${encodeURIComponent(id)}`), (r) => `${show(r)}${table((r.history as Row[]) ?? [], [['at', 'at'], ['state', 'state'], ['actor', 'by'], ['note', 'note']])}`);
+    await runAdmin(opts, (c) => c.call<Row>('GET', `/v1/unblock-requests/${encodeURIComponent(id)}`), (r) => `${show(r)}${table((r.history as Row[]) ?? [], [['at', 'at'], ['state', 'state'], ['actor', 'by'], ['note', 'note']], '(none)', ['note'])}`);
   });
 
   adminOptions(

@@ -132,10 +132,22 @@ function recordOutcome(deps: ObserveDeps, ctx: RequestContext, state: RequestSta
   const score = (): void => {
     if (plan.hasOutcomeRules) state.outcomeVerdict = evaluate(state.policies, 'outcome', c.kind, state.signals, { globalShadow: deps.globalShadow });
   };
+  if (event) state.attemptCounters = countersOf(state.signals);
   const counted = event ? countAndRead(deps, state, c.kind, c.portal, event, plan.outcomeCounters, plan.readAtOutcome, deps.clock.now()) : undefined;
   if (counted instanceof Promise) return counted.then(score);
   score();
   return undefined;
+}
+
+/** The `counters.*` signals by counter name, as they stand now. */
+export function countersOf(signals: Readonly<Record<string, unknown>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  // for…in, not Object.entries: a login has ~50 signals (see observability/event-log.ts).
+  for (const name in signals) {
+    const value = signals[name];
+    if (name.startsWith('counters.') && typeof value === 'number') out[name.slice(9)] = value;
+  }
+  return out;
 }
 
 /**
