@@ -74,6 +74,7 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   trustedProxies: [],
   allowlist: [],
   shadow: false,
+  timeScale: 1,
   portalAliases: {},
   secret: null,
   logLevel: 'info',
