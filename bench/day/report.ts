@@ -136,8 +136,9 @@ export function buildReport(args: {
   const blockedByOrdinary = new Set<Person>();
   const blockedBy: Record<string, number> = {};
   const blockedByAttack = new Map<Person, number>();
-  // A portal's REST block is written with the user block that caused it, at the same instant.
-  const causeOfUserBlock = new Map<string, 'attack' | 'ordinary'>();
+  // A portal's REST block is written with the user block that caused it, a moment apart (two reads
+  // of a scaled clock): it is paired with the nearest user block of its portal.
+  const userBlocks: { portal: string; atMs: number; cause: 'attack' | 'ordinary' }[] = [];
   for (const e of args.audit) {
     if (e.type !== 'user_blocked' || !e.user) continue;
     const p = personOf.get(`${e.portal}\0${e.user}`);
@@ -147,13 +148,15 @@ export function buildReport(args: {
       blockedByOrdinary.add(p);
       blockedBy[e.actor] = (blockedBy[e.actor] ?? 0) + 1;
     }
-    causeOfUserBlock.set(`${e.portal}\0${e.at}`, p && attack === undefined ? 'ordinary' : 'attack');
+    userBlocks.push({ portal: e.portal, atMs: Date.parse(e.at), cause: p && attack === undefined ? 'ordinary' : 'attack' });
   }
   const restByOrdinary = new Set<string>();
   const restByAttack = new Set<string>();
   for (const e of args.audit) {
     if (e.type !== 'rest_blocked') continue;
-    const cause = causeOfUserBlock.get(`${e.portal}\0${e.at}`) ?? (tally.attacks.some((a) => a.portal === e.portal) ? 'attack' : 'ordinary');
+    const atMs = Date.parse(e.at);
+    const nearest = userBlocks.filter((u) => u.portal === e.portal).sort((a, b) => Math.abs(a.atMs - atMs) - Math.abs(b.atMs - atMs))[0];
+    const cause = nearest && Math.abs(nearest.atMs - atMs) < 10_000 ? nearest.cause : tally.attacks.some((a) => a.portal === e.portal) ? 'attack' : 'ordinary';
     (cause === 'attack' ? restByAttack : restByOrdinary).add(e.portal);
   }
 
