@@ -5,7 +5,7 @@
  *   slow distributed   30 addresses in many countries, two guesses each, spread over most of the run;
  *   spraying           one address, two common passwords against 50 logins of one portal;
  *   stuffing           a leaked list (real logins with old passwords, two reused and still right,
- *                      and logins nobody has) from 60 residential addresses, one try each;
+ *                      and logins nobody has) from 60 residential addresses, one try each, 5 workers;
  *   leaked webhook     one integration's webhook code called from 10 addresses in many countries.
  * Attack addresses are drawn apart from everyone else's, in the attackers' usual countries.
  */
@@ -97,14 +97,18 @@ export function planAttacks(ctx: DayContext, random: Random): void {
     const list: { login: string; password: string }[] = real.map((p) => ({ login: p.login, password: reused.includes(p) ? p.password : strongPassword(random) }));
     for (let k = 0; list.length < 150; k++) list.push({ login: `${random.pick(['j', 'm', 'k', 's'])}${random.token(5)}${k}@${stuffed!.domain}`, password: strongPassword(random) });
     for (const p of real) a.targets.add(p.login);
-    const r = random.fork('credential-stuffing');
+    // Five workers, as stuffing tools run: the pace does not hang on one request's latency.
     const order = random.shuffled(list);
-    tl.at(at(0.5), async () => {
-      for (const pair of order) {
-        await guess(ctx, a, stuffed!.host, r.pick(ips), pair.login, pair.password, r.pick(DESKTOP_UAS));
-        await tl.wait(r.int(2, 6) * SECOND);
-      }
-    });
+    for (let w = 0; w < 5; w++) {
+      const r = random.fork(`credential-stuffing ${w}`);
+      const mine = order.filter((_, k) => k % 5 === w);
+      tl.at(at(0.5) + w * 3 * SECOND, async () => {
+        for (const pair of mine) {
+          await guess(ctx, a, stuffed!.host, r.pick(ips), pair.login, pair.password, r.pick(DESKTOP_UAS));
+          await tl.wait(r.int(10, 30) * SECOND);
+        }
+      });
+    }
   }
   {
     const a = ctx.tally.attack('leaked-webhook', leaked!.host);
