@@ -4,10 +4,12 @@
  * did to the right side (ordinary traffic or an attack).
  */
 import geoip from 'geoip-lite';
+import { parseDayArgs } from '../../bench/day/day';
 import { buildPopulation, type Population } from '../../bench/day/population';
 import { Random } from '../../bench/day/random';
 import { buildReport, type AuditEvent, type RequestLine } from '../../bench/day/report';
 import { Tally } from '../../bench/day/tally';
+import { UsageError } from '../../bench/run-main';
 
 const shape = (pop: Population) => pop.people.map((p) => [p.portal.host, p.login, p.password, p.otp ?? '', p.homeIp, p.atOffice ? p.portal.officeIp : '']);
 
@@ -65,5 +67,23 @@ describe('the report', () => {
       'ordinary users blocked by their own traffic',
       'portal REST blocks caused by ordinary traffic',
     ]);
+  });
+});
+
+describe('npm run bench -- --scenario day: options', () => {
+  test('defaults: a whole day of 2000 people at time scale 320; --quick: 500 people from 08:00 for 2 h', () => {
+    expect(parseDayArgs(['--scenario', 'day'])).toEqual({ seed: 1, users: 2000, hours: 24, startHour: 0, timeScale: 320, reportOnly: false, json: false });
+    expect(parseDayArgs(['--scenario', 'day', '--quick'])).toMatchObject({ users: 500, hours: 2, startHour: 8 });
+    expect(parseDayArgs(['--scenario=day', '--seed', '9', '--hours', '6', '--start-hour', '7', '--time-scale', '240', '--report-only'])).toMatchObject({ seed: 9, hours: 6, startHour: 7, timeScale: 240, reportOnly: true });
+  });
+
+  test.each([
+    [['--users', '5'], /--users must be a number in 30\.\.100000/],
+    [['--hours', '25'], /--hours must be a number in 0\.25\.\.24/],
+    [['--hours', '6', '--start-hour', '20'], /--start-hour must be a number in 0\.\.18/],
+    [['--time-scale', '0.5'], /--time-scale must be a number in 1\.\./],
+  ])('%j is a usage error', (args, message) => {
+    expect(() => parseDayArgs(['--scenario', 'day', ...args])).toThrow(UsageError);
+    expect(() => parseDayArgs(['--scenario', 'day', ...args])).toThrow(message);
   });
 });
