@@ -196,17 +196,30 @@ export function buildReport(args: {
     }
   }
 
-  let calls = 0;
-  let refusedCalls = 0;
-  let cutByOrdinary = 0;
-  let cutByAttack = 0;
+  // Integrations: the calls the gateway itself refused (the portal's own limits are not its cost),
+  // by the block behind them: the portal's REST block, or a limit set on ordinary traffic.
+  const integrationOf = new Map<string, Integration>();
+  for (const i of pop.integrations) for (const ip of i.ips) integrationOf.set(ip, i);
   const limitedByOrdinary = new Set<string>();
   for (const l of lines) if (!attackOf.has(l.ip) && l.kind === 'rest' && l.action === 'limit') limitedByOrdinary.add(l.portal);
-  for (const [i, t] of tally.integrations as Map<Integration, { calls: number; refused: number }>) {
-    calls += t.calls;
-    refusedCalls += t.refused;
-    if (t.refused === 0) continue;
-    if (restByOrdinary.has(i.portal.host) || limitedByOrdinary.has(i.portal.host)) cutByOrdinary++;
+  const refusedAnswers = new Map<Integration, Set<string>>();
+  let refusedCalls = 0;
+  for (const l of lines) {
+    const i = integrationOf.get(l.ip);
+    if (!i || !acted(l)) continue;
+    refusedCalls++;
+    let answers = refusedAnswers.get(i);
+    if (!answers) refusedAnswers.set(i, (answers = new Set()));
+    answers.add(l.answer);
+  }
+  let calls = 0;
+  for (const t of tally.integrations.values()) calls += t.calls;
+  let cutByOrdinary = 0;
+  let cutByAttack = 0;
+  for (const [i, answers] of refusedAnswers) {
+    const host = i.portal.host;
+    const ordinary = (answers.has('portal_rest_blocked') && restByOrdinary.has(host)) || ([...answers].some((a) => a !== 'portal_rest_blocked') && limitedByOrdinary.has(host));
+    if (ordinary) cutByOrdinary++;
     else cutByAttack++;
   }
 
