@@ -13,7 +13,7 @@ import { createAdminServer } from './admin/server';
 import { Upstream } from './edge/forward';
 import { createEdgeServer } from './edge/server';
 import { createWebSocketRelay } from './edge/websocket';
-import { systemClock, type Clock } from './lib/clock';
+import { clockForScale, wallDelayMs, type Clock } from './lib/clock';
 import { FileProblems, PortcullisError, formatProblem, type ErrorCode } from './lib/errors';
 import { CidrSet } from './lib/ip';
 import { closeServer, listen, urlOf } from './lib/listen';
@@ -70,9 +70,12 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
   if (!config.upstream) throw new PortcullisError('PC_ERR_CONFIG_REQUIRED', 'PORTCULLIS_UPSTREAM (the portal URL) is required');
   if (!config.secret) throw new PortcullisError('PC_ERR_CONFIG_SECRET', 'PORTCULLIS_SECRET is required (keyed hashes and device cookies)');
   const secret = config.secret;
-  const clock = opts.clock ?? systemClock;
+  const clock = opts.clock ?? clockForScale(config.timeScale);
   const loggers = opts.loggers ?? createLoggers({ level: config.logLevel, async: true });
   const logger = loggers.general;
+  if (config.timeScale !== 1) {
+    logger.warn({ time_scale: config.timeScale }, `PORTCULLIS_TIME_SCALE is ${config.timeScale}: one wall second is ${config.timeScale} seconds of the gateway's clock (windows, expiries, escalation, travel, rates). For simulation only, never in production`);
+  }
   const metrics = createMetrics();
 
   const policies = PolicyReloader.start({
@@ -103,7 +106,15 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
   const view = new BlockView(clock);
   await view.follow(store, (err) => onBackgroundError(err, 'block view reload'));
   // Every lockout change is an audit event; the portal's admins hear of the ones that matter to them.
-  const notifier = new Notifier({ settingsFor: (portal) => settingsFor(portal).notify, logger, registry: metrics.registry });
+  // The throttle's window is a wall-time timer: under a time scale it closes as fast as the clock runs.
+  const notifier = new Notifier({
+    settingsFor: (portal) => {
+      const notify = settingsFor(portal).notify;
+      return config.timeScale === 1 ? notify : { ...notify, throttleWindowMs: wallDelayMs(clock, notify.throttleWindowMs) };
+    },
+    logger,
+    registry: metrics.registry,
+  });
   const lockout = new Lockout({ store, view, clock, onStoreError: onBackgroundError, onAudit: (event) => notifier.onAudit(event) });
   const allowlist = new CidrSet(config.allowlist);
   const actDeps = { lockout, view, clock, secret, settingsFor, allowlist };
@@ -144,6 +155,7 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
   });
   const edge = createEdgeServer({
     config,
+    clock,
     pipeline,
     upstream,
     trustedProxies: new CidrSet(config.trustedProxies),

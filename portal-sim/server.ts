@@ -40,6 +40,9 @@ export interface PortalSimOptions {
   restLimit?: { burst: number; drainPerSecond: number } | false;
   /** Keep received requests (a bounded ring of 10_000), default true. */
   record?: boolean;
+  /** Called with every request that reaches the portal, recorded or not (a day's generator counts
+   * what reached the portal without a bounded ring). */
+  onReceived?: (r: RecordedRequest) => void;
   /** Default: the system clock. Drives token expiry, the REST bucket and the REST `time` block. */
   clock?: Clock;
   /** The portal's own failures per user before its form asks for a CAPTCHA, default 3; 0 = never. */
@@ -99,15 +102,18 @@ export async function startPortalSim(opts: PortalSimOptions = {}): Promise<Porta
   const pushpull = new PushPull(settings.longPollTimeoutMs);
   const received: RecordedRequest[] = [];
   const remember = (req: http.IncomingMessage, body: Buffer, aborted: boolean): void => {
-    if (!record) return;
-    received.push({
+    if (!record && !opts.onReceived) return;
+    const r: RecordedRequest = {
       aborted,
       method: req.method ?? 'GET',
       url: req.url ?? '/',
       headers: { ...req.headers },
       body: body.length === 0 ? '' : isUtf8(body) ? body.toString('utf8') : body.toString('latin1'),
       at: clock.now(),
-    });
+    };
+    opts.onReceived?.(r);
+    if (!record) return;
+    received.push(r);
     if (received.length > RECORD_LIMIT) received.splice(0, received.length - RECORD_LIMIT);
   };
 

@@ -76,6 +76,7 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   trustedProxies: [],
   allowlist: [],
   shadow: false,
+  timeScale: 1,
   portalAliases: {},
   secret: null,
   logLevel: 'info',

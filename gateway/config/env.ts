@@ -33,6 +33,7 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
   { name: 'PORTCULLIS_TRUSTED_PROXIES', key: 'trustedProxies', default: '(none)', description: 'Comma-separated CIDRs whose forwarding headers are believed.' },
   { name: 'PORTCULLIS_ALLOWLIST', key: 'allowlist', default: '(none)', description: 'Comma-separated CIDRs that no block or rule applies to.' },
   { name: 'PORTCULLIS_SHADOW', key: 'shadow', default: 'false', description: 'true: global shadow mode (evaluate and log, enforce nothing new).' },
+  { name: 'PORTCULLIS_TIME_SCALE', key: 'timeScale', default: String(DEFAULT_CONFIG.timeScale), description: 'Simulation only: seconds of the gateway\'s clock per wall second (320 runs a day in 4.5 minutes). Unset or 1 in production.' },
   { name: 'PORTCULLIS_SECRET', key: 'secret', default: '(none)', description: 'Key for keyed hashes, 16+ characters (`openssl rand -hex 32`). Required by `serve`.' },
   { name: 'PORTCULLIS_LOG_LEVEL', key: 'logLevel', default: DEFAULT_CONFIG.logLevel, description: `One of ${LOG_LEVELS.join(', ')}.` },
   { name: 'PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS', key: 'console.sessionIdleMs', default: String(DEFAULT_CONFIG.console.sessionIdleMs / 1000), description: 'Console sessions end after this many seconds without a request.' },
@@ -103,6 +104,10 @@ export function readEnv(env: NodeJS.ProcessEnv, cwd: string, currentStore: Store
     shadow: parsed('PORTCULLIS_SHADOW', 'shadow', (t) =>
       /^(true|1|yes|on)$/i.test(t) ? { ok: true, value: true } : /^(false|0|no|off)$/i.test(t) ? { ok: true, value: false } : { ok: false, reason: `"${t}" is not a boolean; use true or false` },
     ),
+    timeScale: parsed('PORTCULLIS_TIME_SCALE', 'timeScale', (t) => {
+      const n = Number(t);
+      return Number.isFinite(n) && n >= 1 ? { ok: true, value: n } : { ok: false, reason: `"${t}" is not a number of 1 or more (seconds of the gateway's clock per wall second)` };
+    }),
     secret: value('PORTCULLIS_SECRET'),
     logLevel: parsed('PORTCULLIS_LOG_LEVEL', 'logLevel', (t) =>
       (LOG_LEVELS as readonly string[]).includes(t)

@@ -207,6 +207,12 @@ export const CONFIG_SCHEMA = {
       description: 'Global shadow mode: evaluate and log every policy (would_have), enforce nothing. Known blocks stay enforced.',
       default: DEFAULT_CONFIG.shadow,
     },
+    timeScale: {
+      type: 'number',
+      minimum: 1,
+      description: 'Simulation only: 320 means one second of wall time is 320 seconds of the gateway\'s clock (windows, expiries, escalation, travel speed, rates). 1 in production; any other value is warned about at start.',
+      default: DEFAULT_CONFIG.timeScale,
+    },
     secret: {
       type: ['string', 'null'],
       minLength: 1,

@@ -179,6 +179,11 @@ export interface GatewayConfig {
   readonly allowlist: readonly string[];
   /** Global shadow mode: every policy is evaluated and logged, nothing is enforced (a dry run). */
   readonly shadow: boolean;
+  /**
+   * Simulation only: 320 means one second of wall time is 320 seconds of the gateway's clock, for every
+   * window, expiry, escalation, travel speed and rate. 1 in production.
+   */
+  readonly timeScale: number;
   /** Key for keyed hashes and signed cookies. `serve` refuses to start without one. */
   readonly secret: string | null;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';

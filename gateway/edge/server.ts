@@ -14,6 +14,7 @@ import type { Socket } from 'node:net';
 import { Readable, type Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { GatewayConfig } from '../config/types';
+import type { Clock } from '../lib/clock';
 import type { ErrorCode } from '../lib/errors';
 import type { CidrSet } from '../lib/ip';
 import { plainAnswer, type Answer } from '../pipeline/answer';
@@ -30,6 +31,8 @@ import type { WebSocketRelay } from './websocket';
 
 export interface EdgeDeps {
   readonly config: GatewayConfig;
+  /** Arrival times on the gateway's clock: the event log is replayed against policy windows. */
+  readonly clock: Clock;
   readonly pipeline: Pipeline;
   readonly upstream: Upstream;
   readonly trustedProxies: CidrSet;
@@ -70,7 +73,7 @@ export function createEdgeServer(deps: EdgeDeps): http.Server {
       let ctx: RequestContext | undefined;
       try {
         const client = clientOf(req, deps.trustedProxies);
-        ctx = newContext(req, client);
+        ctx = newContext(req, client, deps.clock);
         const c = ctx;
         res.once('close', () => recordOnce(pipeline, c, deps));
         handle(deps, c, client, req, res);
@@ -256,11 +259,11 @@ function headOf(req: IncomingMessage, client: ClientAddress): RequestHead {
   };
 }
 
-function newContext(req: IncomingMessage, client: ClientAddress): RequestContext {
+function newContext(req: IncomingMessage, client: ClientAddress, clock: Clock): RequestContext {
   const head = headOf(req, client);
   return {
     id: `${idPrefix}-${(sequence++).toString(36)}`,
-    startedAtMs: Date.now(),
+    startedAtMs: clock.now(),
     startedHr: process.hrtime.bigint(),
     head,
     form: undefined,

@@ -35,8 +35,10 @@ describe('every environment variable', () => {
       PORTCULLIS_TRUSTED_PROXIES: '10.0.0.0/8, 192.168.1.7,fd00::/8',
       PORTCULLIS_SECRET: '0123456789abcdef0123',
       PORTCULLIS_LOG_LEVEL: 'debug',
+      PORTCULLIS_TIME_SCALE: '320',
       REDIS_URL: 'redis://:pw@redis:6379/2',
     });
+    expect(cfg.timeScale).toBe(320);
     expect(cfg.listen).toEqual({ host: '127.0.0.2', port: 8081 });
     expect(cfg.upstream).toBe('https://portal.example.com');
     expect(cfg.admin).toEqual({ listen: { host: '::1', port: 9999 }, token: 'admin-token' });
@@ -87,6 +89,8 @@ describe('bad environment values', () => {
     ['PORTCULLIS_LOG_LEVEL', 'verbose', 'logLevel', /"verbose" is not a log level/],
     ['REDIS_URL', 'http://redis:6379', 'store.url', /must start with redis:\/\/ or rediss:\/\//],
     ['PORTCULLIS_REDIS_CLUSTER', 'r1', 'store.nodes', /"r1" is not a "host:port" address/],
+    ['PORTCULLIS_TIME_SCALE', '0.5', 'timeScale', /"0\.5" is not a number of 1 or more/],
+    ['PORTCULLIS_TIME_SCALE', 'fast', 'timeScale', /"fast" is not a number of 1 or more/],
   ])('%s=%s', (name, value, keyPath, problem) => {
     const problems = problemsOf(() => load({ [name]: value }));
     expect(problems).toHaveLength(1);

@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { request } from 'undici';
 import { startGateway } from '../../app';
 import { loadConfig } from '../../config/load';
+import { clockForScale } from '../../lib/clock';
 import { hostPortOption, nonNegativeNumberOption } from '../options';
 import { reportAndExit } from '../fail';
 import { keepServingOnStrayErrors, onReloadSignal, onShutdown } from '../shutdown';
@@ -36,8 +37,9 @@ export function registerDemo(program: Command): void {
         const sim = loadSimulator();
         const seedFile = bundledSeedFile();
         const portalAt = hostPortOption(opts.portalListen, '--portal-listen');
-        const portal = await sim.startPortalSim({ host: portalAt.host, port: portalAt.port, seedFile, hashCostMs: nonNegativeNumberOption(opts.hashCostMs, '--hash-cost-ms') });
         const base = loadConfig({ env: process.env, file: null, requireUpstream: false, requireSecret: false });
+        // Under PORTCULLIS_TIME_SCALE the portal's clock (token expiry, REST bucket) runs as the gateway's.
+        const portal = await sim.startPortalSim({ host: portalAt.host, port: portalAt.port, seedFile, hashCostMs: nonNegativeNumberOption(opts.hashCostMs, '--hash-cost-ms'), clock: clockForScale(base.timeScale) });
         const secret = base.secret ?? demoSecret(base.stateDir);
         const token = base.admin.token ?? randomBytes(18).toString('base64url');
         const seed = sim.loadSeed(seedFile);
