@@ -18,7 +18,12 @@
  * - get/list: Redis in `ok`; the local view otherwise, so known blocks stay enforced.
  * - appendAudit: Redis in `ok`; otherwise queued and kept in a local log that queryAudit reads.
  * - After a drain, the local view is reloaded from Redis (other replicas wrote meanwhile) and a
- *   `resync` change tells views to reload as well.
+ *   `resync` change tells views to reload as well. Before each reload, what the local view holds and
+ *   Redis lacks (Redis restarted empty) is written back, unless lifted or rewritten meanwhile
+ *   (./reseed.ts), with one log line.
+ * - An idle replica learns of an outage from a PING every storeOptions.redis.probeIntervalMs, so the
+ *   store state (and its metric) does not wait for a request. An outage is logged when it starts, as a
+ *   summary every storeOptions.redis.outageSummaryMs while it lasts, and when it ends.
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../lib/clock';
@@ -30,7 +35,8 @@ import { CounterTable } from './counter-table';
 import { silentLogger, type StoreLogger } from './logger';
 import { OutageQueue, type QueuedWrite } from './outage-queue';
 import type { AuditEvent, AuditQuery, Change, Collection, CounterOp, CounterOptions, CounterResult, Store, StoredRecord, StoreHealth } from './port';
-import { COLLECTIONS, RecordTable } from './record-table';
+import { RecordTable } from './record-table';
+import { planReseed, VersionLedger, type PortalSnapshot } from './reseed';
 import type { RedisStore } from './redis/redis-store';
 
 export interface ResilientStoreOptions {
@@ -54,12 +60,19 @@ export class ResilientStore implements Store {
   private readonly primary: RedisStore;
   private readonly localCounters: CounterTable;
   private readonly mirror = new RecordTable();
+  /** Versions of the mirror's records and the deletions seen: what a re-seed must not undo. */
+  private readonly ledger = new VersionLedger();
   private readonly localAudit: AuditLog;
   private readonly feed: ChangeFeed;
   private readonly logger: StoreLogger;
   private state: State = 'ok';
   private sinceMs = 0;
   private poller: NodeJS.Timeout | null = null;
+  private prober: NodeJS.Timeout | null = null;
+  private probing = false;
+  private summarizer: NodeJS.Timeout | null = null;
+  /** Queue length at the last outage log line (the summary tells how many were queued since). */
+  private queuedAtLastLog = 0;
   private draining: Promise<void> | null = null;
   private closed = false;
   private unsubscribePrimary: () => void = () => undefined;
@@ -92,6 +105,7 @@ export class ResilientStore implements Store {
     } else {
       store.reapplyQueue();
     }
+    store.startProbe();
     return store;
   }
 
@@ -110,13 +124,17 @@ export class ResilientStore implements Store {
   }
 
   async put(collection: Collection, portal: string, record: StoredRecord): Promise<void> {
+    const atMs = this.options.clock.now();
     this.mirror.put(collection, portal, record);
-    await this.write({ op: 'put', c: collection, p: portal, r: record }, () => this.primary.put(collection, portal, record));
+    this.ledger.noteWrite(collection, portal, record.id, atMs);
+    await this.write({ op: 'put', c: collection, p: portal, r: record, at: atMs }, () => this.primary.put(collection, portal, record, atMs));
   }
 
   async delete(collection: Collection, portal: string, id: string): Promise<void> {
+    const atMs = this.options.clock.now();
     this.mirror.delete(collection, portal, id);
-    await this.write({ op: 'del', c: collection, p: portal, id }, () => this.primary.delete(collection, portal, id));
+    this.ledger.noteDelete(collection, portal, id, atMs);
+    await this.write({ op: 'del', c: collection, p: portal, id, at: atMs }, () => this.primary.delete(collection, portal, id, atMs));
   }
 
   async get<T extends StoredRecord>(collection: Collection, portal: string, id: string): Promise<T | undefined> {
@@ -164,6 +182,8 @@ export class ResilientStore implements Store {
     if (this.closed) return;
     this.closed = true;
     if (this.poller) clearInterval(this.poller);
+    if (this.prober) clearInterval(this.prober);
+    this.stopSummary();
     this.unsubscribePrimary();
     await this.draining?.catch(() => undefined);
     await this.queue.close();
@@ -205,8 +225,14 @@ export class ResilientStore implements Store {
 
   /** Changes from Redis (ours and other replicas'): kept in the mirror, passed on. */
   private onPrimaryChange(change: Change): void {
-    if (change.op === 'put' && change.value) this.mirror.put(change.collection, change.portal, change.value);
-    if (change.op === 'delete') this.mirror.delete(change.collection, change.portal, change.id);
+    if (change.op === 'put' && change.value) {
+      this.mirror.put(change.collection, change.portal, change.value);
+      this.ledger.noteWrite(change.collection, change.portal, change.id, change.atMs);
+    }
+    if (change.op === 'delete') {
+      this.mirror.delete(change.collection, change.portal, change.id);
+      this.ledger.noteDelete(change.collection, change.portal, change.id, change.atMs);
+    }
     if (change.op === 'resync') {
       // The subscriber reconnected: what it missed is in Redis. In an outage the drain resyncs instead.
       if (this.state !== 'ok') return;
@@ -222,7 +248,10 @@ export class ResilientStore implements Store {
     if (this.closed) return;
     if (this.state === 'ok') {
       this.sinceMs = this.options.clock.now();
+      this.queuedAtLastLog = this.queue.length;
+      this.primary.takeUnreportedFailures();
       this.logger.warn({ code: 'PC_ERR_STORE_UNAVAILABLE', cause }, 'store: Redis unavailable; failure modes apply, writes are queued');
+      this.startSummary();
     }
     this.state = 'outage';
     if (!this.poller) {
@@ -243,20 +272,23 @@ export class ResilientStore implements Store {
 
   private async runDrain(): Promise<void> {
     this.state = 'draining';
+    let replayed = 0;
     try {
       for (;;) {
         const batch = this.queue.peek(DRAIN_BATCH);
         if (batch.length === 0) break;
         for (const item of batch) await this.replay(item.w);
         await this.queue.ack(batch.length);
+        replayed += batch.length;
       }
       // Synchronously after the empty check: no write can slip between the last replay and `ok`.
       this.state = 'ok';
       if (this.poller) clearInterval(this.poller);
       this.poller = null;
+      this.stopSummary();
       await this.reloadMirror();
       this.localAudit.clear();
-      this.logger.info({ outageMs: this.options.clock.now() - this.sinceMs }, 'store: Redis back; queued writes replayed');
+      this.logger.info({ outageMs: this.options.clock.now() - this.sinceMs, replayed, failedCalls: this.primary.takeUnreportedFailures() }, 'store: Redis back; queued writes replayed');
       this.feed.emit({ op: 'resync', origin: this.options.origin, atMs: this.options.clock.now() });
     } catch (err) {
       this.logger.warn({ code: 'PC_ERR_STORE_REPLAY', err: (err as Error).message, queued: this.queue.length }, 'store: replay interrupted; retrying');
@@ -268,9 +300,9 @@ export class ResilientStore implements Store {
   private async replay(w: QueuedWrite): Promise<void> {
     switch (w.op) {
       case 'put':
-        return this.primary.put(w.c, w.p, w.r);
+        return this.primary.put(w.c, w.p, w.r, w.at);
       case 'del':
-        return this.primary.delete(w.c, w.p, w.id);
+        return this.primary.delete(w.c, w.p, w.id, w.at);
       case 'audit':
         return this.primary.appendAuditWithId(w.e, w.id);
       case 'count': {
@@ -281,23 +313,102 @@ export class ResilientStore implements Store {
     }
   }
 
-  /** The mirror := Redis's records, then the writes still queued on top (they are newer). */
+  /**
+   * The mirror := Redis's records, then the writes still queued on top (they are newer). First, what
+   * the mirror holds and Redis lacks (Redis restarted empty, or lost its last writes) is written back,
+   * unless lifted or rewritten meanwhile (./reseed.ts), and said in one log line.
+   */
   private async reloadMirror(): Promise<void> {
-    const portals = await this.primary.portals();
-    const loaded = await Promise.all(
-      COLLECTIONS.flatMap((collection) => portals.map(async (portal) => ({ collection, portal, records: await this.primary.list(collection, portal) }))),
-    );
+    let snapshot = await this.primary.snapshot();
+    const nowMs = this.options.clock.now();
+    const plans = planReseed(this.mirror.entries(nowMs), this.ledger, snapshot, nowMs);
+    if (plans.length > 0) {
+      const restored: Partial<Record<Collection, number>> = {};
+      let skipped = 0;
+      let lifted = 0;
+      let tombstones = 0;
+      for (const plan of plans) {
+        const counts = await this.primary.reseed(plan.collection, plan.portal, plan.records, plan.tombstones);
+        if (counts.restored > 0) restored[plan.collection] = (restored[plan.collection] ?? 0) + counts.restored;
+        skipped += counts.skipped;
+        lifted += counts.lifted;
+        tombstones += plan.tombstones.length;
+      }
+      const portals = new Set(plans.map((p) => p.portal)).size;
+      this.logger.warn(
+        { code: 'PC_ERR_STORE_RESEEDED', restored, skipped, lifted, tombstones, portals },
+        "store: Redis lacked records this replica holds (restarted empty?); wrote them back from this replica's view",
+      );
+      snapshot = await this.primary.snapshot();
+    }
+    this.loadMirror(snapshot);
+  }
+
+  private loadMirror(snapshot: readonly PortalSnapshot[]): void {
     this.mirror.clear();
-    for (const { collection, portal, records } of loaded) for (const record of records) this.mirror.put(collection, portal, record);
+    for (const { portal, collections } of snapshot) {
+      for (const { collection, records } of collections) for (const { record } of records) this.mirror.put(collection, portal, record);
+    }
+    this.ledger.replaceVersions(snapshot);
     this.reapplyQueue();
   }
 
   private reapplyQueue(): void {
     for (const { w } of this.queue.all()) {
-      if (w.op === 'put') this.mirror.put(w.c, w.p, w.r);
-      else if (w.op === 'del') this.mirror.delete(w.c, w.p, w.id);
-      else if (w.op === 'audit') this.localAudit.append(w.e);
+      if (w.op === 'put') {
+        this.mirror.put(w.c, w.p, w.r);
+        this.ledger.noteWrite(w.c, w.p, w.r.id, w.at ?? 0);
+      } else if (w.op === 'del') {
+        this.mirror.delete(w.c, w.p, w.id);
+        this.ledger.noteDelete(w.c, w.p, w.id, w.at ?? 0);
+      } else if (w.op === 'audit') this.localAudit.append(w.e);
     }
+  }
+
+  /** A PING every probeIntervalMs while `ok`, so that an idle replica notices an outage (unref'd). */
+  private startProbe(): void {
+    const everyMs = this.options.storeOptions.redis.probeIntervalMs;
+    if (everyMs <= 0 || this.closed) return;
+    const timeoutMs = Math.max(1, Math.min(this.options.storeOptions.redis.commandTimeoutMs, everyMs));
+    this.prober = setInterval(() => {
+      if (this.state !== 'ok' || this.probing || this.closed) return;
+      this.probing = true;
+      this.primary
+        .ping(timeoutMs)
+        .catch(() => {
+          if (this.state === 'ok') this.enterOutage('probe');
+        })
+        .finally(() => {
+          this.probing = false;
+        });
+    }, everyMs);
+    this.prober.unref();
+  }
+
+  /** While an outage lasts: one line every outageSummaryMs instead of one per failed call. */
+  private startSummary(): void {
+    if (this.summarizer) return;
+    this.summarizer = setInterval(() => {
+      const queued = this.queue.length;
+      this.logger.warn(
+        {
+          code: 'PC_ERR_STORE_UNAVAILABLE',
+          outageMs: this.options.clock.now() - this.sinceMs,
+          queued,
+          queuedSinceLast: Math.max(0, queued - this.queuedAtLastLog),
+          dropped: this.queue.droppedCount,
+          failedCalls: this.primary.takeUnreportedFailures(),
+        },
+        'store: Redis still unavailable',
+      );
+      this.queuedAtLastLog = queued;
+    }, this.options.storeOptions.redis.outageSummaryMs);
+    this.summarizer.unref();
+  }
+
+  private stopSummary(): void {
+    if (this.summarizer) clearInterval(this.summarizer);
+    this.summarizer = null;
   }
 
   private warnQueue(err: unknown): void {
