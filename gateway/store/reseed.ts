@@ -15,7 +15,7 @@
  *   - in each replica: this VersionLedger, learnt from its own writes and from the change feed.
  * A record is written back only where Redis has neither a newer version of it nor a later tombstone;
  * a tombstone is written back (removing an older copy) only where Redis has no newer version. The
- * newest write of each id wins, whichever replica re-seeds first: the Lua script (redis/reseed.lua)
+ * newest write of each id wins (a deletion, on a tie), whichever replica re-seeds first: the Lua script (redis/reseed.lua)
  * is atomic per portal and collection, so two replicas re-seeding at once end in the same state.
  * Expired records are never written back (the mirror yields live records only).
  *
@@ -110,7 +110,7 @@ export class VersionLedger {
           const key = keyOf(collection, portal, record.id);
           this.versions.set(key, versionMs);
           const t = this.gone.get(key);
-          if (t && t.atMs <= versionMs) this.gone.delete(key);
+          if (t && t.atMs < versionMs) this.gone.delete(key);
         }
       }
     }
@@ -160,7 +160,7 @@ export function planReseed(
   for (const t of ledger.tombstones(nowMs)) {
     const there = inRedis.get(keyOf(t.collection, t.portal, t.id));
     if (there?.goneAtMs !== undefined && there.goneAtMs >= t.atMs) continue;
-    if (there?.versionMs !== undefined && there.versionMs >= t.atMs) continue;
+    if (there?.versionMs !== undefined && there.versionMs > t.atMs) continue;
     planOf(t.collection, t.portal).tombstones.push({ id: t.id, atMs: t.atMs });
   }
   return [...plans.values()];

@@ -35,11 +35,13 @@ while i <= #ARGV do
   i = i + 2
   local goneAt = tonumber(redis.call('ZSCORE', KEYS[3], id) or '-1')
   local current = versionOf(id)
-  if current ~= nil and current < at then
+  -- On a tie the deletion wins, whichever came first (the record's check above skips it too).
+  if current ~= nil and current <= at then
     redis.call('HDEL', KEYS[1], id)
     redis.call('HDEL', KEYS[2], id)
     lifted = lifted + 1
+    current = nil
   end
-  if at > goneAt and (current == nil or current < at) then redis.call('ZADD', KEYS[3], at, id) end
+  if at > goneAt and current == nil then redis.call('ZADD', KEYS[3], at, id) end
 end
 return { restored, skipped, lifted }
