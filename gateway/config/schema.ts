@@ -295,7 +295,7 @@ export const CONFIG_SCHEMA = {
               type: 'integer',
               minimum: 0,
               description:
-                'How often each replica PINGs Redis (timeout: commandTimeoutMs), so that an idle replica notices an outage (storeState, portcullis_store_state) within about this long. 0: no probe; only a failed request notices.',
+                'How often each replica PINGs Redis (timeout: commandTimeoutMs), so that an idle replica notices an outage (its store health and portcullis_store_state) within about this long. 0: no probe; only a failed request notices.',
               default: DEFAULT_STORE_OPTIONS.redis.probeIntervalMs,
             },
             outageSummaryMs: {
