@@ -165,3 +165,36 @@ export function planReseed(
   }
   return [...plans.values()];
 }
+
+/** Records (and tombstones) written back per script call, so that one call never holds Redis for long. */
+const RESEED_SLICE = 500;
+
+/** What a re-seed did, for its one log line. */
+export interface WriteBackSummary {
+  readonly restored: Partial<Record<Collection, number>>;
+  readonly skipped: number;
+  readonly lifted: number;
+  readonly tombstones: number;
+  readonly portals: number;
+}
+
+/** Runs the plans against the store (redis/redis-store.ts `reseed`), in slices, and sums the counts. */
+export async function writeBack(
+  target: { reseed(collection: Collection, portal: string, records: readonly VersionedRecord[], tombstones: readonly Tombstone[]): Promise<ReseedCounts> },
+  plans: readonly ReseedPlan[],
+): Promise<WriteBackSummary> {
+  const restored: Partial<Record<Collection, number>> = {};
+  let skipped = 0;
+  let lifted = 0;
+  let tombstones = 0;
+  for (const plan of plans) {
+    for (let i = 0; i < Math.max(plan.records.length, plan.tombstones.length); i += RESEED_SLICE) {
+      const counts = await target.reseed(plan.collection, plan.portal, plan.records.slice(i, i + RESEED_SLICE), plan.tombstones.slice(i, i + RESEED_SLICE));
+      if (counts.restored > 0) restored[plan.collection] = (restored[plan.collection] ?? 0) + counts.restored;
+      skipped += counts.skipped;
+      lifted += counts.lifted;
+    }
+    tombstones += plan.tombstones.length;
+  }
+  return { restored, skipped, lifted, tombstones, portals: new Set(plans.map((p) => p.portal)).size };
+}

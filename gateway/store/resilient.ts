@@ -36,7 +36,7 @@ import { silentLogger, type StoreLogger } from './logger';
 import { OutageQueue, type QueuedWrite } from './outage-queue';
 import type { AuditEvent, AuditQuery, Change, Collection, CounterOp, CounterOptions, CounterResult, Store, StoredRecord, StoreHealth } from './port';
 import { RecordTable } from './record-table';
-import { planReseed, VersionLedger, type PortalSnapshot } from './reseed';
+import { planReseed, VersionLedger, writeBack, type PortalSnapshot } from './reseed';
 import type { RedisStore } from './redis/redis-store';
 
 export interface ResilientStoreOptions {
@@ -323,20 +323,9 @@ export class ResilientStore implements Store {
     const nowMs = this.options.clock.now();
     const plans = planReseed(this.mirror.entries(nowMs), this.ledger, snapshot, nowMs);
     if (plans.length > 0) {
-      const restored: Partial<Record<Collection, number>> = {};
-      let skipped = 0;
-      let lifted = 0;
-      let tombstones = 0;
-      for (const plan of plans) {
-        const counts = await this.primary.reseed(plan.collection, plan.portal, plan.records, plan.tombstones);
-        if (counts.restored > 0) restored[plan.collection] = (restored[plan.collection] ?? 0) + counts.restored;
-        skipped += counts.skipped;
-        lifted += counts.lifted;
-        tombstones += plan.tombstones.length;
-      }
-      const portals = new Set(plans.map((p) => p.portal)).size;
+      const counts = await writeBack(this.primary, plans);
       this.logger.warn(
-        { code: 'PC_ERR_STORE_RESEEDED', restored, skipped, lifted, tombstones, portals },
+        { code: 'PC_ERR_STORE_RESEEDED', ...counts },
         "store: Redis lacked records this replica holds (restarted empty?); wrote them back from this replica's view",
       );
       snapshot = await this.primary.snapshot();
