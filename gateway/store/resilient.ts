@@ -34,6 +34,7 @@ import { ChangeFeed } from './change-feed';
 import { CounterTable } from './counter-table';
 import { silentLogger, type StoreLogger } from './logger';
 import { OutageQueue, type QueuedWrite } from './outage-queue';
+import { OutageWatch } from './outage-watch';
 import type { AuditEvent, AuditQuery, Change, Collection, CounterOp, CounterOptions, CounterResult, Store, StoredRecord, StoreHealth } from './port';
 import { RecordTable } from './record-table';
 import { planReseed, VersionLedger, writeBack, type PortalSnapshot } from './reseed';
@@ -68,11 +69,7 @@ export class ResilientStore implements Store {
   private state: State = 'ok';
   private sinceMs = 0;
   private poller: NodeJS.Timeout | null = null;
-  private prober: NodeJS.Timeout | null = null;
-  private probing = false;
-  private summarizer: NodeJS.Timeout | null = null;
-  /** Queue length at the last outage log line (the summary tells how many were queued since). */
-  private queuedAtLastLog = 0;
+  private readonly watch: OutageWatch;
   private draining: Promise<void> | null = null;
   private closed = false;
   private unsubscribePrimary: () => void = () => undefined;
@@ -86,6 +83,20 @@ export class ResilientStore implements Store {
     this.localCounters = new CounterTable({ maxKeys: options.storeOptions.redis.fallbackCounterKeys });
     this.localAudit = new AuditLog(options.storeOptions.auditMaxPerPortal);
     this.feed = new ChangeFeed(this.logger);
+    const redis = options.storeOptions.redis;
+    this.watch = new OutageWatch({
+      clock: options.clock,
+      logger: this.logger,
+      probeIntervalMs: redis.probeIntervalMs,
+      probeTimeoutMs: redis.commandTimeoutMs,
+      summaryMs: redis.outageSummaryMs,
+      isOk: () => this.state === 'ok' && !this.closed,
+      ping: (timeoutMs) => this.primary.ping(timeoutMs),
+      onProbeFailed: () => this.enterOutage('probe'),
+      queued: () => this.queue.length,
+      dropped: () => this.queue.droppedCount,
+      takeFailures: () => this.primary.takeUnreportedFailures(),
+    });
   }
 
   static async open(options: ResilientStoreOptions): Promise<ResilientStore> {
@@ -105,7 +116,7 @@ export class ResilientStore implements Store {
     } else {
       store.reapplyQueue();
     }
-    store.startProbe();
+    store.watch.startProbe();
     return store;
   }
 
@@ -182,8 +193,7 @@ export class ResilientStore implements Store {
     if (this.closed) return;
     this.closed = true;
     if (this.poller) clearInterval(this.poller);
-    if (this.prober) clearInterval(this.prober);
-    this.stopSummary();
+    this.watch.close();
     this.unsubscribePrimary();
     await this.draining?.catch(() => undefined);
     await this.queue.close();
@@ -248,10 +258,8 @@ export class ResilientStore implements Store {
     if (this.closed) return;
     if (this.state === 'ok') {
       this.sinceMs = this.options.clock.now();
-      this.queuedAtLastLog = this.queue.length;
-      this.primary.takeUnreportedFailures();
       this.logger.warn({ code: 'PC_ERR_STORE_UNAVAILABLE', cause }, 'store: Redis unavailable; failure modes apply, writes are queued');
-      this.startSummary();
+      this.watch.outageStarted(this.sinceMs);
     }
     this.state = 'outage';
     if (!this.poller) {
@@ -285,10 +293,10 @@ export class ResilientStore implements Store {
       this.state = 'ok';
       if (this.poller) clearInterval(this.poller);
       this.poller = null;
-      this.stopSummary();
+      const failedCalls = this.watch.outageEnded();
       await this.reloadMirror();
       this.localAudit.clear();
-      this.logger.info({ outageMs: this.options.clock.now() - this.sinceMs, replayed, failedCalls: this.primary.takeUnreportedFailures() }, 'store: Redis back; queued writes replayed');
+      this.logger.info({ outageMs: this.options.clock.now() - this.sinceMs, replayed, failedCalls }, 'store: Redis back; queued writes replayed');
       this.feed.emit({ op: 'resync', origin: this.options.origin, atMs: this.options.clock.now() });
     } catch (err) {
       this.logger.warn({ code: 'PC_ERR_STORE_REPLAY', err: (err as Error).message, queued: this.queue.length }, 'store: replay interrupted; retrying');
@@ -352,52 +360,6 @@ export class ResilientStore implements Store {
         this.ledger.noteDelete(w.c, w.p, w.id, w.at ?? 0);
       } else if (w.op === 'audit') this.localAudit.append(w.e);
     }
-  }
-
-  /** A PING every probeIntervalMs while `ok`, so that an idle replica notices an outage (unref'd). */
-  private startProbe(): void {
-    const everyMs = this.options.storeOptions.redis.probeIntervalMs;
-    if (everyMs <= 0 || this.closed) return;
-    const timeoutMs = Math.max(1, Math.min(this.options.storeOptions.redis.commandTimeoutMs, everyMs));
-    this.prober = setInterval(() => {
-      if (this.state !== 'ok' || this.probing || this.closed) return;
-      this.probing = true;
-      this.primary
-        .ping(timeoutMs)
-        .catch(() => {
-          if (this.state === 'ok') this.enterOutage('probe');
-        })
-        .finally(() => {
-          this.probing = false;
-        });
-    }, everyMs);
-    this.prober.unref();
-  }
-
-  /** While an outage lasts: one line every outageSummaryMs instead of one per failed call. */
-  private startSummary(): void {
-    if (this.summarizer) return;
-    this.summarizer = setInterval(() => {
-      const queued = this.queue.length;
-      this.logger.warn(
-        {
-          code: 'PC_ERR_STORE_UNAVAILABLE',
-          outageMs: this.options.clock.now() - this.sinceMs,
-          queued,
-          queuedSinceLast: Math.max(0, queued - this.queuedAtLastLog),
-          dropped: this.queue.droppedCount,
-          failedCalls: this.primary.takeUnreportedFailures(),
-        },
-        'store: Redis still unavailable',
-      );
-      this.queuedAtLastLog = queued;
-    }, this.options.storeOptions.redis.outageSummaryMs);
-    this.summarizer.unref();
-  }
-
-  private stopSummary(): void {
-    if (this.summarizer) clearInterval(this.summarizer);
-    this.summarizer = null;
   }
 
   private warnQueue(err: unknown): void {
