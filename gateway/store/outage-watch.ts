@@ -1,9 +1,11 @@
 /**
  * The resilient store's two timers around an outage (both unref'd: neither keeps the process alive):
  *
- * - the probe: while the store is `ok`, a PING every probeIntervalMs with a short timeout, so that an
- *   idle replica notices an outage by itself instead of at the next request that touches the store
- *   (its store health, and portcullis_store_state, would otherwise say `ok` for as long as nothing asks);
+ * - the probe: while the store is `ok`, one cheap command (as a PING) every probeIntervalMs with a short
+ *   timeout, so that an idle replica notices an outage by itself instead of at the next request that
+ *   touches the store (its store health, and portcullis_store_state, would otherwise say `ok` for as
+ *   long as nothing asks). Its answer also tells whether Redis forgot everything while this process
+ *   stayed connected (a FLUSHALL): then the resilient store re-seeds, as after a reconnect;
  * - the summary: while an outage lasts, one log line every summaryMs (how long, writes queued in all
  *   and since the last line, dropped, calls failed) instead of a line per failed call or reconnect.
  *   The outage's start and end are logged once each by the resilient store.
@@ -20,9 +22,10 @@ export interface OutageWatchOptions {
   readonly summaryMs: number;
   /** True while the store is `ok` (the probe runs only then). */
   isOk(): boolean;
-  /** Rejects when Redis gave no PONG within timeoutMs. */
-  ping(timeoutMs: number): Promise<void>;
+  /** Rejects when Redis gave no answer within timeoutMs; false: Redis lost the mark of the last reload. */
+  probe(timeoutMs: number): Promise<boolean>;
   onProbeFailed(): void;
+  onStoreForgot(): void;
   queued(): number;
   dropped(): number;
   /** Failed calls and reconnect attempts not logged since the last call. */
@@ -45,10 +48,15 @@ export class OutageWatch {
       if (!this.options.isOk() || this.probing) return;
       this.probing = true;
       this.options
-        .ping(Math.max(1, Math.min(this.options.probeTimeoutMs, probeIntervalMs)))
-        .catch(() => {
-          if (this.options.isOk()) this.options.onProbeFailed();
-        })
+        .probe(Math.max(1, Math.min(this.options.probeTimeoutMs, probeIntervalMs)))
+        .then(
+          (marked) => {
+            if (!marked && this.options.isOk()) this.options.onStoreForgot();
+          },
+          () => {
+            if (this.options.isOk()) this.options.onProbeFailed();
+          },
+        )
         .finally(() => {
           this.probing = false;
         });

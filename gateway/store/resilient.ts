@@ -71,6 +71,8 @@ export class ResilientStore implements Store {
   private poller: NodeJS.Timeout | null = null;
   private readonly watch: OutageWatch;
   private draining: Promise<void> | null = null;
+  private resyncing: Promise<void> | null = null;
+  private resyncAgain = false;
   private closed = false;
   private unsubscribePrimary: () => void = () => undefined;
 
@@ -91,8 +93,9 @@ export class ResilientStore implements Store {
       probeTimeoutMs: redis.commandTimeoutMs,
       summaryMs: redis.outageSummaryMs,
       isOk: () => this.state === 'ok' && !this.closed,
-      ping: (timeoutMs) => this.primary.ping(timeoutMs),
+      probe: (timeoutMs) => this.primary.probe(timeoutMs),
       onProbeFailed: () => this.enterOutage('probe'),
+      onStoreForgot: () => this.resync('probe'),
       queued: () => this.queue.length,
       dropped: () => this.queue.droppedCount,
       takeFailures: () => this.primary.takeUnreportedFailures(),
@@ -187,6 +190,7 @@ export class ResilientStore implements Store {
   /** Resolves when a drain in progress (if any) has ended: tests and shutdown wait on it. */
   async settled(): Promise<void> {
     await this.draining;
+    await this.resyncing;
   }
 
   async close(): Promise<void> {
@@ -196,6 +200,7 @@ export class ResilientStore implements Store {
     this.watch.close();
     this.unsubscribePrimary();
     await this.draining?.catch(() => undefined);
+    await this.resyncing;
     await this.queue.close();
     await this.primary.close();
   }
@@ -245,13 +250,33 @@ export class ResilientStore implements Store {
     }
     if (change.op === 'resync') {
       // The subscriber reconnected: what it missed is in Redis. In an outage the drain resyncs instead.
-      if (this.state !== 'ok') return;
-      void this.reloadMirror()
-        .then(() => this.feed.emit(change))
-        .catch(() => this.enterOutage('resync'));
+      this.resync('resync');
       return;
     }
     this.feed.emit(change);
+  }
+
+  /**
+   * Reloads the mirror (writing back what Redis lacks first), then tells views to reload: after the
+   * change feed reconnected, or when the probe found Redis had forgotten everything. One at a time.
+   */
+  private resync(cause: string): void {
+    if (this.state !== 'ok') return;
+    if (this.resyncing) {
+      // Asked again while one runs: its snapshot may be older than what the new request is about.
+      this.resyncAgain = true;
+      return;
+    }
+    this.resyncing = this.reloadMirror()
+      .then(() => this.feed.emit({ op: 'resync', origin: this.options.origin, atMs: this.options.clock.now() }))
+      .catch(() => this.enterOutage(cause))
+      .finally(() => {
+        this.resyncing = null;
+        if (this.resyncAgain && !this.closed) {
+          this.resyncAgain = false;
+          this.resync(cause);
+        }
+      });
   }
 
   private enterOutage(cause: string): void {
@@ -339,6 +364,7 @@ export class ResilientStore implements Store {
       snapshot = await this.primary.snapshot();
     }
     this.loadMirror(snapshot);
+    await this.primary.markSeeded();
   }
 
   private loadMirror(snapshot: readonly PortalSnapshot[]): void {

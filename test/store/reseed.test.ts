@@ -10,8 +10,9 @@ import { ManualClock } from '../../gateway/lib/clock';
 import { RecordTable } from '../../gateway/store/record-table';
 import type { RedisStore } from '../../gateway/store/redis/redis-store';
 import { planReseed, VersionLedger } from '../../gateway/store/reseed';
-import { startRedisServer, stopAll, type RedisServer } from '../helpers/processes';
-import { eventually, openRedis, uniquePortal } from './helpers';
+import { createStore } from '../../gateway/store';
+import { redisCommand, startRedisServer, stopAll, tempDir, type RedisServer } from '../helpers/processes';
+import { eventually, openRedis, recordingLogger, testConfig, TEST_STORE_OPTIONS, uniquePortal } from './helpers';
 
 let redis: RedisServer;
 let store: RedisStore;
@@ -116,5 +117,30 @@ test('Redis restarted empty: the next write of a portal this process wrote befor
     expect((await s.list('blocks', '*')).map((r) => r.id)).toEqual(['b']);
   } finally {
     await s.close();
+  }
+});
+
+test('Redis flushed while the replica stays connected: the probe notices and the replica writes its view back, with one log line', async () => {
+  const own = await startRedisServer();
+  const logger = recordingLogger();
+  const config = testConfig({ kind: 'redis', url: own.url }, tempDir('pc-flush-'), { redis: { ...TEST_STORE_OPTIONS.redis, probeIntervalMs: 100 } });
+  const resilient = await createStore(config, { clock, origin: 'flush-test', logger });
+  const bare = await openRedis(clock, { kind: 'redis', url: own.url });
+  try {
+    const portal = uniquePortal();
+    await resilient.put('blocks', portal, { id: 'user:u1' });
+    await resilient.put('unblock_requests', portal, { id: 'r1' });
+    expect(await bare.get('blocks', portal, 'user:u1')).toEqual({ id: 'user:u1' });
+    expect(await redisCommand(own.port, 'FLUSHALL')).toBe('+OK');
+    expect(await bare.get('blocks', portal, 'user:u1')).toBeUndefined();
+    await eventually(async () => (await bare.get('blocks', portal, 'user:u1')) !== undefined, 10_000, 'the block written back');
+    expect(await bare.get('unblock_requests', portal, 'r1')).toEqual({ id: 'r1' });
+    expect(await bare.portals()).toEqual([portal]);
+    const lines = logger.warnings.filter((w) => w.code === 'PC_ERR_STORE_RESEEDED');
+    expect(lines).toEqual([expect.objectContaining({ restored: { blocks: 1, unblock_requests: 1 }, portals: 1 })]);
+    expect(resilient.health()).toEqual({ state: 'ok' });
+  } finally {
+    await bare.close();
+    await resilient.close();
   }
 });

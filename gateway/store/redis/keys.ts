@@ -10,6 +10,8 @@
  *   pc:{p}:gone:<collection>              zset   id -> ms of its deletion (tombstones, kept TOMBSTONE_KEEP_MS)
  *   pc:{p}:audit                          zset   event JSON (with a unique id) scored by atMs, capped
  *   pc:portals                            set    portals that have records or audit events
+ *   pc:seeded                             string set by each replica after it loaded its view: gone after a
+ *                                                restart without persistence or a FLUSHALL (the probe looks)
  *   pc:changes                            channel  change feed between replicas
  */
 import type { Collection, CounterOp } from '../port';
@@ -27,4 +29,5 @@ export const versionsKey = (collection: Collection, portal: string): string => `
 export const tombstonesKey = (collection: Collection, portal: string): string => `${prefix(portal)}:gone:${collection}`;
 export const auditKey = (portal: string): string => `${prefix(portal)}:audit`;
 export const PORTALS_KEY = 'pc:portals';
+export const SEEDED_KEY = 'pc:seeded';
 export const CHANGES_CHANNEL = 'pc:changes';

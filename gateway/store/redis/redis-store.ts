@@ -23,7 +23,7 @@ import type { AuditEvent, AuditQuery, Change, Collection, CounterOp, CounterResu
 import { isLive } from '../record-table';
 import { Cluster } from 'ioredis';
 import { createRedisClient, createSubscriber, waitReady, type RedisClient } from './connect';
-import { auditKey, CHANGES_CHANNEL, counterKey, PORTALS_KEY, recordsKey, tombstonesKey, versionsKey } from './keys';
+import { auditKey, CHANGES_CHANNEL, counterKey, PORTALS_KEY, recordsKey, SEEDED_KEY, tombstonesKey, versionsKey } from './keys';
 import { TOMBSTONE_KEEP_MS, type PortalSnapshot, type ReseedCounts, type Tombstone, type VersionedRecord } from '../reseed';
 import { readLua } from './scripts';
 import { UnconfirmedWrites } from './unconfirmed-writes';
@@ -330,17 +330,26 @@ export class RedisStore implements Store {
     return { restored, skipped, lifted };
   }
 
-  /** A PING within `timeoutMs`: the resilient store's probe of an idle replica's store. Rejects otherwise. */
-  async ping(timeoutMs: number): Promise<void> {
+  /**
+   * The resilient store's probe: one `EXISTS pc:seeded` (as cheap as a PING) within `timeoutMs`.
+   * Rejects without an answer in time; answers false when the mark left by markSeeded() is gone (Redis
+   * restarted empty, or was flushed, while this process stayed connected).
+   */
+  async probe(timeoutMs: number): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no PONG within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     });
     try {
-      await this.command('ping', () => Promise.race([this.client.ping(), late]));
+      return (await this.command('probe', () => Promise.race([this.client.exists(SEEDED_KEY), late]))) === 1;
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Leaves the mark that probe() looks for: this replica's view and Redis agree as of now. */
+  async markSeeded(): Promise<void> {
+    await this.command('mark', () => this.client.set(SEEDED_KEY, String(this.options.clock.now())));
   }
 
   /** Failed calls and connection errors not logged since the last call (the resilient store's outage summary). */
