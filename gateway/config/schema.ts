@@ -295,7 +295,7 @@ export const CONFIG_SCHEMA = {
               type: 'integer',
               minimum: 0,
               description:
-                'How often each replica PINGs Redis (timeout: commandTimeoutMs), so that an idle replica notices an outage (its store health and portcullis_store_state) within about this long. 0: no probe; only a failed request notices.',
+                'How often each replica probes Redis with one cheap command (timeout: commandTimeoutMs), so that an idle replica notices an outage (its store health and portcullis_store_state), or a Redis flushed under it, within about this long. 0: no probe; only a failed request or a reconnect notices.',
               default: DEFAULT_STORE_OPTIONS.redis.probeIntervalMs,
             },
             outageSummaryMs: {

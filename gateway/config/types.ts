@@ -57,8 +57,9 @@ export interface StoreOptions {
      */
     readonly fallbackCounterKeys: number;
     /**
-     * How often an idle replica PINGs Redis (timeout: commandTimeoutMs), so that the store state (and
-     * its metric) turns to fallback within about this long of Redis going away, traffic or not. 0: off.
+     * How often an idle replica probes Redis (one EXISTS, timeout: commandTimeoutMs), so that the store
+     * state (and its metric) turns to fallback within about this long of Redis going away, traffic or
+     * not, and a Redis flushed under it is re-seeded. 0: off.
      */
     readonly probeIntervalMs: number;
     /** During an outage, one summary line this often (queued writes, failed calls); the start and end are logged once. */

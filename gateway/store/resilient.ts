@@ -21,9 +21,10 @@
  *   `resync` change tells views to reload as well. Before each reload, what the local view holds and
  *   Redis lacks (Redis restarted empty) is written back, unless lifted or rewritten meanwhile
  *   (./reseed.ts), with one log line.
- * - An idle replica learns of an outage from a PING every storeOptions.redis.probeIntervalMs, so the
- *   store state (and its metric) does not wait for a request. An outage is logged when it starts, as a
- *   summary every storeOptions.redis.outageSummaryMs while it lasts, and when it ends.
+ * - An idle replica learns of an outage from a probe (one EXISTS) every
+ *   storeOptions.redis.probeIntervalMs, so the store state (and its metric) does not wait for a
+ *   request (./outage-watch.ts). An outage is logged when it starts, as a summary every
+ *   storeOptions.redis.outageSummaryMs while it lasts, and when it ends.
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../lib/clock';

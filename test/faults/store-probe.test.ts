@@ -1,7 +1,7 @@
 /**
  * An idle replica notices a Redis outage by itself (issue 16, §2): with no traffic at all, the store
  * gauge on /metrics turns from ok to fallback within a few seconds of a real redis-server stopping (the
- * PING probe, storeOptions.redis.probeIntervalMs), and back to ok when it returns. The outage is logged
+ * probe, storeOptions.redis.probeIntervalMs), and back to ok when it returns. The outage is logged
  * as a change of state, then a summary at an interval, then the recovery: not a line per reconnect.
  */
 import { writeFileSync } from 'node:fs';
