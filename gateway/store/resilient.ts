@@ -74,6 +74,7 @@ export class ResilientStore implements Store {
   private draining: Promise<void> | null = null;
   private resyncing: Promise<void> | null = null;
   private resyncAgain = false;
+  private reloads: Promise<void> = Promise.resolve();
   private closed = false;
   private unsubscribePrimary: () => void = () => undefined;
 
@@ -352,7 +353,15 @@ export class ResilientStore implements Store {
    * the mirror holds and Redis lacks (Redis restarted empty, or lost its last writes) is written back,
    * unless lifted or rewritten meanwhile (./reseed.ts), and said in one log line.
    */
-  private async reloadMirror(): Promise<void> {
+  private reloadMirror(): Promise<void> {
+    // One at a time (a drain's and a resync's may overlap): the second then finds nothing missing, so
+    // a re-seed is written and logged once.
+    const next = this.reloads.then(() => this.reloadMirrorNow());
+    this.reloads = next.catch(() => undefined);
+    return next;
+  }
+
+  private async reloadMirrorNow(): Promise<void> {
     let snapshot = await this.primary.snapshot();
     const nowMs = this.options.clock.now();
     const plans = planReseed(this.mirror.entries(nowMs), this.ledger, snapshot, nowMs);
