@@ -367,10 +367,10 @@ export class ResilientStore implements Store {
     const plans = planReseed(this.mirror.entries(nowMs), this.ledger, snapshot, nowMs);
     if (plans.length > 0) {
       const counts = await writeBack(this.primary, plans);
-      this.logger.warn(
-        { code: 'PC_ERR_STORE_RESEEDED', ...counts },
-        "store: Redis lacked records this replica holds (restarted empty?); wrote them back from this replica's view",
-      );
+      const wrote = counts.lifted > 0 || Object.keys(counts.restored).length > 0;
+      // Two replicas find the same loss; the one whose script ran second wrote nothing and says less.
+      if (wrote) this.logger.warn({ code: 'PC_ERR_STORE_RESEEDED', ...counts }, "store: Redis lacked records this replica holds (restarted empty?); wrote them back from this replica's view");
+      else this.logger.info({ ...counts }, 'store: Redis lacked records this replica holds; another replica had written them back already');
       snapshot = await this.primary.snapshot();
     }
     this.loadMirror(snapshot);
