@@ -62,7 +62,7 @@ export const DEFAULT_STORE_OPTIONS: StoreOptions = {
   memory: { maxCounterKeys: 100_000 },
   journal: { fsync: 'batch', compactAfterBytes: 16 * 1024 * 1024 },
   auditMaxPerPortal: 10_000,
-  redis: { commandTimeoutMs: 500, connectTimeoutMs: 3_000, replicaAcks: null, fallbackCounterKeys: 50_000 },
+  redis: { commandTimeoutMs: 500, connectTimeoutMs: 3_000, replicaAcks: null, fallbackCounterKeys: 50_000, probeIntervalMs: 1_000, outageSummaryMs: 60_000 },
   outageMaxQueued: 100_000,
 };
 

@@ -312,6 +312,19 @@ export const CONFIG_SCHEMA = {
                 'Counter keys also kept in process while Redis is up (least recently used out first), so that memory_fallback kinds have recent counts the moment Redis goes away. About 0.7 KB each.',
               default: DEFAULT_STORE_OPTIONS.redis.fallbackCounterKeys,
             },
+            probeIntervalMs: {
+              type: 'integer',
+              minimum: 0,
+              description:
+                'How often each replica probes Redis with one cheap command (timeout: commandTimeoutMs), so that an idle replica notices an outage (its store health and portcullis_store_state), or a Redis flushed under it, within about this long. 0: no probe; only a failed request or a reconnect notices.',
+              default: DEFAULT_STORE_OPTIONS.redis.probeIntervalMs,
+            },
+            outageSummaryMs: {
+              type: 'integer',
+              minimum: 1000,
+              description: 'During an outage, one summary log line this often (writes queued, calls failed); its start and its end are logged once each.',
+              default: DEFAULT_STORE_OPTIONS.redis.outageSummaryMs,
+            },
           },
         },
         outageMaxQueued: { type: 'integer', minimum: 1000, description: 'Writes queued during an outage (kept in stateDir). Records are coalesced per id and never dropped; past the bound counter adds are dropped first, then the oldest audit events.', default: DEFAULT_STORE_OPTIONS.outageMaxQueued },

@@ -56,6 +56,14 @@ export interface StoreOptions {
      * `memory_fallback` kind still has recent counts the moment Redis goes away.
      */
     readonly fallbackCounterKeys: number;
+    /**
+     * How often an idle replica probes Redis (one EXISTS, timeout: commandTimeoutMs), so that the store
+     * state (and its metric) turns to fallback within about this long of Redis going away, traffic or
+     * not, and a Redis flushed under it is re-seeded. 0: off.
+     */
+    readonly probeIntervalMs: number;
+    /** During an outage, one summary line this often (queued writes, failed calls); the start and end are logged once. */
+    readonly outageSummaryMs: number;
   };
   /** Writes queued while Redis is unreachable (persisted to stateDir); counter adds are dropped first past it. */
   readonly outageMaxQueued: number;

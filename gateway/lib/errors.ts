@@ -50,6 +50,7 @@ export const ERROR_CATALOG = {
   PC_ERR_STORE_QUEUE_FULL: 'The outage queue reached storeOptions.outageMaxQueued: counter adds (then the oldest audit events) were dropped.',
   PC_ERR_STORE_UNCONFIRMED: 'More writes than the bound wait for a Redis replica to confirm them (storeOptions.redis.replicaAcks; no replica is connected?): the oldest are no longer resent after a failover.',
   PC_ERR_STORE_CLOSED: 'The store was used after close().',
+  PC_ERR_STORE_RESEEDED: 'Redis lacked records this replica held (restarted without persistence, or lost its last writes): they were written back from the replica\'s view, except those lifted or rewritten meanwhile.',
   // Admin API (answers of the admin listener, and the CLI clients that read them)
   PC_ERR_ADMIN_UNAUTHORIZED: 'The bearer token is missing or wrong (answered 401; the answer does not say which).',
   PC_ERR_ADMIN_FORBIDDEN: 'A console state change without the session\'s CSRF token, or from another origin (answered 403).',
