@@ -68,7 +68,7 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   source: null,
   listen: { host: '0.0.0.0', port: 8080 },
   upstream: null,
-  admin: { listen: { host: '127.0.0.1', port: 9180 }, token: null },
+  admin: { listen: { host: '127.0.0.1', port: 9180 }, token: null, metricsToken: null, tokens: [], metricsListen: null },
   policiesDir: './policies',
   stateDir: './state',
   trustedProxies: [],

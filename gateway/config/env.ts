@@ -8,7 +8,7 @@ import type { ErrorCode, FileProblem } from '../lib/errors';
 import { DEFAULT_CONFIG } from './defaults';
 import { checkRedisUrl, checkUpstreamUrl, parseCidr, parseHostPort, type Parsed } from './formats';
 import type { ConfigLayer } from './merge';
-import { LOG_LEVELS } from './schema';
+import { LOG_LEVELS, MIN_TOKEN_LENGTH } from './schema';
 import type { GatewayConfig, HostPort, StoreConfig } from './types';
 
 export interface EnvVariable {
@@ -27,7 +27,9 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
   { name: 'PORTCULLIS_LISTEN', key: 'listen', default: hp(DEFAULT_CONFIG.listen), description: 'Client listener: "host:port", "[::]:8080" or ":8080".' },
   { name: 'PORTCULLIS_UPSTREAM', key: 'upstream', default: '(none)', description: 'Base URL of the portal, http:// or https://. Required by `serve`.' },
   { name: 'PORTCULLIS_ADMIN_LISTEN', key: 'admin.listen', default: hp(DEFAULT_CONFIG.admin.listen), description: 'Admin API listener, "host:port".' },
-  { name: 'PORTCULLIS_ADMIN_TOKEN', key: 'admin.token', default: '(none)', description: 'Bearer token of the admin API.' },
+  { name: 'PORTCULLIS_ADMIN_TOKEN', key: 'admin.token', default: '(none)', description: 'The full-role bearer token of the admin API (role `admin`, named `admin` in the audit and the log).' },
+  { name: 'PORTCULLIS_METRICS_TOKEN', key: 'admin.metricsToken', default: '(none)', description: `A metrics-only bearer token (named \`metrics\`): GET /metrics and nothing else; ${MIN_TOKEN_LENGTH}+ characters.` },
+  { name: 'PORTCULLIS_METRICS_LISTEN', key: 'admin.metricsListen', default: '(none)', description: 'A second listener, "host:port", answering GET /metrics and /healthz without a token (confine it to the scraper).' },
   { name: 'PORTCULLIS_POLICIES', key: 'policiesDir', default: DEFAULT_CONFIG.policiesDir, description: 'Folder of policy files, relative to the working directory.' },
   { name: 'PORTCULLIS_STATE_DIR', key: 'stateDir', default: DEFAULT_CONFIG.stateDir, description: 'State folder of the memory store, relative to the working directory.' },
   { name: 'PORTCULLIS_TRUSTED_PROXIES', key: 'trustedProxies', default: '(none)', description: 'Comma-separated CIDRs whose forwarding headers are believed.' },
@@ -92,6 +94,10 @@ export function readEnv(env: NodeJS.ProcessEnv, cwd: string, currentStore: Store
     admin: {
       listen: parsed('PORTCULLIS_ADMIN_LISTEN', 'admin.listen', (t) => parseHostPort(t)),
       token: value('PORTCULLIS_ADMIN_TOKEN'),
+      metricsToken: parsed('PORTCULLIS_METRICS_TOKEN', 'admin.metricsToken', (t) =>
+        t.length >= MIN_TOKEN_LENGTH ? { ok: true, value: t } : { ok: false, reason: `is ${t.length} characters long; at least ${MIN_TOKEN_LENGTH} are needed (\`openssl rand -hex 24\`)` },
+      ),
+      metricsListen: parsed('PORTCULLIS_METRICS_LISTEN', 'admin.metricsListen', (t) => parseHostPort(t)),
     },
     // From the environment, relative paths are the operator's shell's: resolve against the cwd.
     policiesDir: mapDefined(value('PORTCULLIS_POLICIES'), (p) => resolve(cwd, p)),

@@ -6,7 +6,13 @@
  * Every map is `additionalProperties: false`, so a typo is an error with the nearest names, not a
  * silently ignored key. Defaults shown here are read from ./defaults.ts, never restated.
  */
+import { ROLE_SUMMARIES, ROLES } from '../admin/roles';
 import { DEFAULT_CONFIG, DEFAULT_LIMITS, DEFAULT_PORTAL_SETTINGS, DEFAULT_STORE_OPTIONS } from './defaults';
+
+/** Admin tokens in `admin.tokens` and the metrics token: shorter ones are guessable. */
+export const MIN_TOKEN_LENGTH = 16;
+/** A token's name: it is written in the audit (`operator:<name>`), so no colon and no space. */
+export const TOKEN_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -160,8 +166,37 @@ export const CONFIG_SCHEMA = {
         token: {
           type: ['string', 'null'],
           minLength: 1,
-          description: 'Bearer token for the admin API; null answers 401 to all but health routes. Prefer PORTCULLIS_ADMIN_TOKEN.',
+          description: 'The full-role bearer token (role `admin`, named `admin` in the audit and the log); with no token at all, everything but health routes answers 401. Prefer PORTCULLIS_ADMIN_TOKEN.',
           default: DEFAULT_CONFIG.admin.token,
+        },
+        metricsToken: {
+          type: ['string', 'null'],
+          minLength: MIN_TOKEN_LENGTH,
+          description: 'A token named `metrics` with role `metrics`: it scrapes /metrics and can read or change nothing else. Prefer PORTCULLIS_METRICS_TOKEN.',
+          default: DEFAULT_CONFIG.admin.metricsToken,
+        },
+        tokens: {
+          type: 'array',
+          description:
+            `Named tokens with roles: each { name, role, and one of token (the secret itself), tokenFile (a file holding it, relative to this file's folder; a trailing newline is dropped) or tokenEnv (an environment variable holding it) }. Roles: ${ROLES.map((r) => `\`${r}\` (${ROLE_SUMMARIES[r]})`).join('; ')} The name is what the audit records as the actor; names and secrets must be unique, secrets ${MIN_TOKEN_LENGTH}+ characters.`,
+          default: DEFAULT_CONFIG.admin.tokens,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name', 'role'],
+            properties: {
+              name: { type: 'string', pattern: TOKEN_NAME_PATTERN, description: 'Who holds it (letters, digits, . _ -; up to 64): the audit actor and the log\'s `token`.' },
+              role: { type: 'string', enum: ROLES, description: 'What it may do.' },
+              token: { type: 'string', minLength: MIN_TOKEN_LENGTH, description: 'The secret itself (prefer tokenFile or tokenEnv).' },
+              tokenFile: { type: 'string', minLength: 1, description: 'A file holding the secret, relative to this file\'s folder.' },
+              tokenEnv: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'An environment variable holding the secret.' },
+            },
+          },
+        },
+        metricsListen: {
+          ...listenAddress('A second listener that answers GET /metrics (and /healthz) without any token, for a scraper; keep it where only the scraper reaches it (a NetworkPolicy). null: none.', { host: '0.0.0.0', port: 9181 }),
+          anyOf: [{ type: 'null' }, ...listenAddress('', { host: '0.0.0.0', port: 9181 }).anyOf],
+          default: DEFAULT_CONFIG.admin.metricsListen,
         },
       },
     },

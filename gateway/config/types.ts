@@ -3,6 +3,7 @@
  * later issues' tests: rename nothing without a migration note. Defaults live in ./defaults.ts, beside
  * nothing else, so there is one place to read them.
  */
+import type { Role } from '../admin/roles';
 
 export interface HostPort {
   readonly host: string;
@@ -131,6 +132,13 @@ export interface EdgeLimits {
   readonly upstreamConnections: number;
 }
 
+/** One admin token: its name (the audit's actor, the log's `token`), its role, and the secret itself. */
+export interface AdminToken {
+  readonly name: string;
+  readonly role: Role;
+  readonly token: string;
+}
+
 export interface GatewayConfig {
   /** The file the configuration was read from, or null when from the environment alone. */
   readonly source: string | null;
@@ -139,8 +147,17 @@ export interface GatewayConfig {
   readonly upstream: string | null;
   readonly admin: {
     readonly listen: HostPort;
-    /** Bearer token; when null the admin API answers 401 to everything but health routes. */
+    /**
+     * The full-role bearer token, named `admin` (PORTCULLIS_ADMIN_TOKEN). With no token at all the
+     * admin API answers 401 to everything but health routes.
+     */
     readonly token: string | null;
+    /** A metrics-only token, named `metrics` (PORTCULLIS_METRICS_TOKEN): it can scrape /metrics and nothing else. */
+    readonly metricsToken: string | null;
+    /** Named tokens with roles (gateway/admin/roles.ts), their secrets already read from the file or variable named. */
+    readonly tokens: readonly AdminToken[];
+    /** A second listener answering GET /metrics without a token (for a scraper the network confines); null: none. */
+    readonly metricsListen: HostPort | null;
   };
   readonly policiesDir: string;
   readonly stateDir: string;

@@ -94,20 +94,20 @@ describe('console sessions and CSRF', () => {
   test('session lifetimes: idle and absolute expiry (fake clock)', () => {
     let t = 0;
     const sessions = new ConsoleSessions({ idleMs: 1000, maxMs: 5000, maxSessions: 2 }, () => t);
-    const a = sessions.create('sam');
+    const a = sessions.create({ name: 'sam', role: 'support' });
     t = 900;
     expect(sessions.lookup(a.id).ok).toBe(true);
     t = 1800; // 900 ms after the last request: still idle-valid
     expect(sessions.lookup(a.id).ok).toBe(true);
     t = 2900;
     expect(sessions.lookup(a.id)).toEqual({ ok: false, why: 'expired' });
-    const b = sessions.create('sam');
+    const b = sessions.create({ name: 'sam', role: 'support' });
     for (t = 3000; t < 8000; t += 800) expect(sessions.lookup(b.id).ok).toBe(true);
     t = 8100;
     expect(sessions.lookup(b.id)).toEqual({ ok: false, why: 'expired' });
-    sessions.create('a');
-    sessions.create('b');
-    sessions.create('c');
+    sessions.create({ name: 'a', role: 'read' });
+    sessions.create({ name: 'b', role: 'read' });
+    sessions.create({ name: 'c', role: 'read' });
     expect(sessions.size).toBe(2);
   });
 });
