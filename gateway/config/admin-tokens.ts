@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ErrorCode, FileProblem } from '../lib/errors';
-import type { KeyPath, Position } from '../lib/yaml-source';
+import { formatKeyPath, type KeyPath, type Position } from '../lib/yaml-source';
 import type { Role } from '../admin/roles';
 import { MIN_TOKEN_LENGTH } from './schema';
 import type { AdminToken } from './types';
@@ -40,7 +40,7 @@ export function resolveAdminTokens(raw: readonly RawAdminToken[], ctx: TokenCont
   const secrets = new Map<string, number>();
   const report = (i: number, key: string | null, code: ErrorCode, problem: string, allowed?: readonly string[]): void => {
     const path: KeyPath = key === null ? ['admin', 'tokens', i] : ['admin', 'tokens', i, key];
-    problems.push({ code, file: ctx.file, ...ctx.locate(path, key === null ? 'value' : 'key'), keyPath: path.join('.'), problem, ...(allowed ? { allowed } : {}) });
+    problems.push({ code, file: ctx.file, ...ctx.locate(path, key === null ? 'value' : 'key'), keyPath: formatKeyPath(path), problem, ...(allowed ? { allowed } : {}) });
   };
   raw.forEach((entry, i) => {
     const given = SOURCES.filter((k) => entry[k] !== undefined);
@@ -50,12 +50,12 @@ export function resolveAdminTokens(raw: readonly RawAdminToken[], ctx: TokenCont
     }
     const secret = secretOf(entry, i, ctx, report);
     const lower = entry.name.toLowerCase();
-    if (names.has(lower)) report(i, 'name', 'PC_ERR_CONFIG_TYPE', `"${entry.name}" is already the name of admin.tokens.${names.get(lower)}: names must be unique (the audit tells holders apart by them)`);
+    if (names.has(lower)) report(i, 'name', 'PC_ERR_CONFIG_TYPE', `"${entry.name}" is already the name of admin.tokens[${names.get(lower)}]: names must be unique (the audit tells holders apart by them)`);
     else if (lower === BUILT_IN_TOKEN_NAMES.admin || lower === BUILT_IN_TOKEN_NAMES.metrics) report(i, 'name', 'PC_ERR_CONFIG_TYPE', `"${entry.name}" is the name of a built-in token (admin.token, admin.metricsToken); choose another`);
     names.set(lower, i);
     if (secret === null) return;
     if (secrets.has(secret)) {
-      report(i, given[0]!, 'PC_ERR_CONFIG_TYPE', `holds the same secret as admin.tokens.${secrets.get(secret)}: one secret, one name and one role`);
+      report(i, given[0]!, 'PC_ERR_CONFIG_TYPE', `holds the same secret as admin.tokens[${secrets.get(secret)}]: one secret, one name and one role`);
       return;
     }
     secrets.set(secret, i);

@@ -85,7 +85,7 @@ describe('notifications', () => {
     await changePassword(s, 'localhost', 'bob', 'Fresh-Start-2026!bob');
     await eventually(() => ['unblock_request_filed', 'unblock_request_approved', 'reset_done'].every((k) => at('/local', k).length === 1), 5000);
     expect(at('/local', 'unblock_request_filed')[0]!.body).toMatchObject({ request: filed.body.id, channel: 'employee', user: 'bob' });
-    expect(at('/local', 'unblock_request_approved')[0]!.body.actor).toBe('support:sam');
+    expect(at('/local', 'unblock_request_approved')[0]!.body.actor).toBe('support:admin');
   });
 
   test('a flood of blocks is one message and one summary per window, not hundreds', async () => {

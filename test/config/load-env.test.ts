@@ -39,7 +39,7 @@ describe('every environment variable', () => {
     });
     expect(cfg.listen).toEqual({ host: '127.0.0.2', port: 8081 });
     expect(cfg.upstream).toBe('https://portal.example.com');
-    expect(cfg.admin).toEqual({ listen: { host: '::1', port: 9999 }, token: 'admin-token' });
+    expect(cfg.admin).toMatchObject({ listen: { host: '::1', port: 9999 }, token: 'admin-token', tokens: [] });
     expect(cfg.policiesDir).toBe(resolve(cwd, 'my-policies'));
     expect(cfg.stateDir).toBe('/var/lib/portcullis');
     expect(cfg.trustedProxies).toEqual(['10.0.0.0/8', '192.168.1.7/32', 'fd00::/8']);
