@@ -6,8 +6,8 @@
  *                             verified, approved, rejected, reset_required, reset_done), once, by
  *                             the replica that made the change: type, portal, actor, user, details
  *   event: 'admin_call'       a state-changing admin call (POST, PUT, DELETE), and every refused
- *                             call (401, 403): operation, method, status, code, token, role, ip
- *   event: 'console_sign_in'  result (signed_in, refused, throttled), token, role, ip
+ *                             call (401, 403): operation, method, status, code, token_name, role, ip, via
+ *   event: 'console_sign_in'  result (signed_in, refused, throttled), token_name, role, ip
  *
  * Audit events carry no secret by construction (lockout/, unblock-requests.ts); the calls' lines carry
  * no body and no query, so nothing typed into a request reaches the log.
@@ -37,13 +37,13 @@ export interface CallRecord {
 }
 
 export function logAdminCall(log: EventLogger, c: CallRecord): void {
-  const line = { event: 'admin_call', operation: c.operation, method: c.method, status: c.status, ...(c.code ? { code: c.code } : {}), token: c.who?.name ?? null, role: c.who?.role ?? null, ip: c.ip, via: c.via };
+  const line = { event: 'admin_call', operation: c.operation, method: c.method, status: c.status, ...(c.code ? { code: c.code } : {}), token_name: c.who?.name ?? null, role: c.who?.role ?? null, ip: c.ip, via: c.via };
   if (c.status >= 400) log.warn(line, `admin call refused: ${c.operation} (${c.status})`);
   else log.info(line, `admin call: ${c.operation}`);
 }
 
 export function logSignIn(log: EventLogger, result: 'signed_in' | 'refused' | 'throttled', who: Principal | null, ip: string): void {
-  const line = { event: 'console_sign_in', result, token: who?.name ?? null, role: who?.role ?? null, ip };
+  const line = { event: 'console_sign_in', result, token_name: who?.name ?? null, role: who?.role ?? null, ip };
   if (result === 'signed_in') log.info(line, `console sign-in: ${who?.name}`);
   else log.warn(line, `console sign-in ${result}`);
 }

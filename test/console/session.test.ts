@@ -52,7 +52,7 @@ describe('console sessions and CSRF', () => {
     expect(setCookie).not.toContain(ADMIN_TOKEN);
     expect(csrf).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const again = await http(base, 'GET', '/console/session', { cookie });
-    expect(again.body).toMatchObject({ operator: 'sam', csrf });
+    expect(again.body).toMatchObject({ operator: 'admin', token_name: 'admin', role: 'admin', csrf });
     // Reads through the session; the bare /v1 routes still need the bearer token, which still works.
     expect((await http(base, 'GET', '/console/api/v1/blocks', { cookie })).status).toBe(200);
     expect((await http(base, 'GET', '/console/api/metrics', { cookie })).status).toBe(200);

@@ -161,7 +161,7 @@ export function createConsole(opts: ConsoleOptions): ConsoleUi {
   const operations = ROUTES.filter((r) => !r.open).map((r) => r.operationId);
   /** The session as the page reads it: who, the role, and the operations the role may call (the page hides the rest). */
   const describe = (s: SessionInfo): Record<string, unknown> => ({
-    token: s.who.name,
+    token_name: s.who.name,
     operator: s.who.name,
     role: s.who.role,
     allowed: operations.filter((op) => mayCall(s.who.role, op)),
@@ -212,7 +212,7 @@ export function createConsole(opts: ConsoleOptions): ConsoleUi {
     const ip = req.socket.remoteAddress ?? '';
     const who = typeof token === 'string' ? opts.tokens.identify(token) : null;
     if (who) {
-      failures.delete(ip);
+      // The address's failures stay counted: a right token gets in, the guesses beside it stay slow.
       const { id, info } = sessions.create(who);
       logSignIn(opts.log, 'signed_in', who, ip);
       sendJson(res, 201, { ...describe(info), idle_seconds: limits.idleMs / 1000 }, { ...SECURITY_HEADERS, 'set-cookie': setCookie(req, id, Math.ceil(limits.maxMs / 1000)) });
