@@ -170,6 +170,7 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
   const admin = createAdminServer({
     tokens,
     log: logger,
+    console: config.admin.console,
     registry: metrics.registry,
     readiness: {
       notReadyBecause: () => (store.health().state === 'down' ? 'the store is unreachable and no fallback is declared' : null),

@@ -42,6 +42,8 @@ export interface AdminDeps {
   readonly tokens: TokenSet;
   /** Where admin-plane events are written (the general logger). */
   readonly log: EventLogger;
+  /** The console's session lifetimes (admin.console). */
+  readonly console: { readonly sessionIdleMs: number; readonly sessionMaxMs: number };
   readonly registry: Registry;
   readonly readiness: Readiness;
   readonly policies: PolicyControl;
@@ -126,7 +128,7 @@ export function createAdminServer(deps: AdminDeps): http.Server {
     storeHealth: () => deps.store.health(),
     lastRemoteChangeLagMs: () => deps.view.lastRemoteChangeLagMs,
   });
-  const ui = createConsole({ tokens: deps.tokens, log: deps.log });
+  const ui = createConsole({ tokens: deps.tokens, log: deps.log, limits: { idleMs: deps.console.sessionIdleMs, maxMs: deps.console.sessionMaxMs } });
   const server = http.createServer((req, res) => {
     const call: CallNote = { operation: null, who: null, via: 'bearer' };
     route(cp, deps, req, res, ui, call).catch((err: unknown) => {

@@ -68,7 +68,7 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   source: null,
   listen: { host: '0.0.0.0', port: 8080 },
   upstream: null,
-  admin: { listen: { host: '127.0.0.1', port: 9180 }, token: null, metricsToken: null, tokens: [], metricsListen: null },
+  admin: { listen: { host: '127.0.0.1', port: 9180 }, token: null, metricsToken: null, tokens: [], metricsListen: null, console: { sessionIdleMs: 30 * 60_000, sessionMaxMs: 8 * 3600_000 } },
   policiesDir: './policies',
   stateDir: './state',
   trustedProxies: [],

@@ -30,6 +30,8 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
   { name: 'PORTCULLIS_ADMIN_TOKEN', key: 'admin.token', default: '(none)', description: 'The full-role bearer token of the admin API (role `admin`, named `admin` in the audit and the log).' },
   { name: 'PORTCULLIS_METRICS_TOKEN', key: 'admin.metricsToken', default: '(none)', description: `A metrics-only bearer token (named \`metrics\`): GET /metrics and nothing else; ${MIN_TOKEN_LENGTH}+ characters.` },
   { name: 'PORTCULLIS_METRICS_LISTEN', key: 'admin.metricsListen', default: '(none)', description: 'A second listener, "host:port", answering GET /metrics and /healthz without a token (confine it to the scraper).' },
+  { name: 'PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS', key: 'admin.console.sessionIdleMs', default: String(DEFAULT_CONFIG.admin.console.sessionIdleMs / 1000), description: 'Console sessions end after this many seconds without a request.' },
+  { name: 'PORTCULLIS_CONSOLE_SESSION_MAX_SECONDS', key: 'admin.console.sessionMaxMs', default: String(DEFAULT_CONFIG.admin.console.sessionMaxMs / 1000), description: 'Console sessions end this many seconds after sign-in.' },
   { name: 'PORTCULLIS_POLICIES', key: 'policiesDir', default: DEFAULT_CONFIG.policiesDir, description: 'Folder of policy files, relative to the working directory.' },
   { name: 'PORTCULLIS_STATE_DIR', key: 'stateDir', default: DEFAULT_CONFIG.stateDir, description: 'State folder of the memory store, relative to the working directory.' },
   { name: 'PORTCULLIS_TRUSTED_PROXIES', key: 'trustedProxies', default: '(none)', description: 'Comma-separated CIDRs whose forwarding headers are believed.' },
@@ -98,6 +100,10 @@ export function readEnv(env: NodeJS.ProcessEnv, cwd: string, currentStore: Store
         t.length >= MIN_TOKEN_LENGTH ? { ok: true, value: t } : { ok: false, reason: `is ${t.length} characters long; at least ${MIN_TOKEN_LENGTH} are needed (\`openssl rand -hex 24\`)` },
       ),
       metricsListen: parsed('PORTCULLIS_METRICS_LISTEN', 'admin.metricsListen', (t) => parseHostPort(t)),
+      console: {
+        sessionIdleMs: parsed('PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS', 'admin.console.sessionIdleMs', seconds),
+        sessionMaxMs: parsed('PORTCULLIS_CONSOLE_SESSION_MAX_SECONDS', 'admin.console.sessionMaxMs', seconds),
+      },
     },
     // From the environment, relative paths are the operator's shell's: resolve against the cwd.
     policiesDir: mapDefined(value('PORTCULLIS_POLICIES'), (p) => resolve(cwd, p)),
@@ -148,6 +154,11 @@ export function readEnv(env: NodeJS.ProcessEnv, cwd: string, currentStore: Store
         return undefined;
     }
   }
+}
+
+/** A whole number of seconds, as milliseconds. */
+function seconds(text: string): Parsed<number> {
+  return /^[1-9][0-9]{0,8}$/.test(text) ? { ok: true, value: Number(text) * 1000 } : { ok: false, reason: `"${text}" is not a whole number of seconds (1 or more)` };
 }
 
 function mapDefined<T, U>(value: T | undefined, f: (value: T) => U): U | undefined {

@@ -60,7 +60,7 @@ type RawStore =
 /** The file as written: the schema guarantees these shapes. */
 interface RawConfig extends Omit<ConfigLayer, 'listen' | 'admin' | 'store'> {
   listen?: RawListen;
-  admin?: { listen?: RawListen; token?: string | null; metricsToken?: string | null; tokens?: RawAdminToken[]; metricsListen?: RawListen | null };
+  admin?: { listen?: RawListen; token?: string | null; metricsToken?: string | null; tokens?: RawAdminToken[]; metricsListen?: RawListen | null; console?: { sessionIdleMs?: number; sessionMaxMs?: number } };
   store?: RawStore;
 }
 
@@ -105,6 +105,7 @@ function toLayer(raw: RawConfig, folder: string, tokens: AdminToken[] | undefine
       tokens,
       listen: listenOf(admin.listen, DEFAULT_CONFIG.admin.listen),
       metricsListen: admin.metricsListen === null ? null : listenOf(admin.metricsListen, { host: '0.0.0.0', port: 9181 }),
+      console: admin.console,
     },
     store: store && storeOf(store),
     // Relative to the file, not to wherever the process happens to start: the file travels with them.

@@ -198,6 +198,15 @@ export const CONFIG_SCHEMA = {
           anyOf: [{ type: 'null' }, ...listenAddress('', { host: '0.0.0.0', port: 9181 }).anyOf],
           default: DEFAULT_CONFIG.admin.metricsListen,
         },
+        console: {
+          type: 'object',
+          description: 'The support console on the admin listener (/console/): its sessions live in this process\'s memory.',
+          additionalProperties: false,
+          properties: {
+            sessionIdleMs: ms('A console session ends after this long without a request.', DEFAULT_CONFIG.admin.console.sessionIdleMs),
+            sessionMaxMs: ms('A console session ends this long after sign-in, however busy.', DEFAULT_CONFIG.admin.console.sessionMaxMs),
+          },
+        },
       },
     },
     policiesDir: { type: 'string', minLength: 1, description: 'Folder of policy YAML files; relative to this file\'s folder.', default: DEFAULT_CONFIG.policiesDir },

@@ -158,6 +158,13 @@ export interface GatewayConfig {
     readonly tokens: readonly AdminToken[];
     /** A second listener answering GET /metrics without a token (for a scraper the network confines); null: none. */
     readonly metricsListen: HostPort | null;
+    /** The support console's sessions (gateway/admin/console/sessions.ts). */
+    readonly console: {
+      /** A session ends after this long without a request. */
+      readonly sessionIdleMs: number;
+      /** A session ends this long after sign-in, however busy. */
+      readonly sessionMaxMs: number;
+    };
   };
   readonly policiesDir: string;
   readonly stateDir: string;

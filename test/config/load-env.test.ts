@@ -87,6 +87,8 @@ describe('bad environment values', () => {
     ['PORTCULLIS_LOG_LEVEL', 'verbose', 'logLevel', /"verbose" is not a log level/],
     ['REDIS_URL', 'http://redis:6379', 'store.url', /must start with redis:\/\/ or rediss:\/\//],
     ['PORTCULLIS_REDIS_CLUSTER', 'r1', 'store.nodes', /"r1" is not a "host:port" address/],
+    ['PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS', '30m', 'admin.console.sessionIdleMs', /"30m" is not a whole number of seconds/],
+    ['PORTCULLIS_METRICS_LISTEN', 'nonsense', 'admin.metricsListen', /"nonsense" is not a "host:port" address/],
   ])('%s=%s', (name, value, keyPath, problem) => {
     const problems = problemsOf(() => load({ [name]: value }));
     expect(problems).toHaveLength(1);

@@ -4,6 +4,7 @@
  * attributes; the bearer token keeps working; the session never opens the bare /v1 routes.
  */
 import { ConsoleSessions } from '../../gateway/admin/console/sessions';
+import { loadConfig } from '../../gateway/config/load';
 import { ADMIN_TOKEN, startStack, type Stack } from '../helpers/stack';
 import { http, requireBuiltConsole, signInHttp } from './helpers';
 
@@ -112,16 +113,14 @@ describe('console sessions and CSRF', () => {
   });
 });
 
-describe('an expired console session (PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS)', () => {
+describe('an expired console session (admin.console.sessionIdleMs, PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS)', () => {
   let s: Stack;
   beforeAll(async () => {
     requireBuiltConsole();
-    process.env.PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS = '1';
-    try {
-      s = await startStack();
-    } finally {
-      delete process.env.PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS;
-    }
+    // The variable is read into the validated configuration, as serve reads it.
+    const { admin } = loadConfig({ env: { PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS: '1', PORTCULLIS_ADMIN_TOKEN: ADMIN_TOKEN } });
+    expect(admin.console.sessionIdleMs).toBe(1000);
+    s = await startStack({ config: { admin: { ...admin, listen: { host: '127.0.0.1', port: 0 } } } });
   });
   afterAll(() => s.close());
 

@@ -61,6 +61,7 @@ export interface ConsoleOptions {
   readonly log: EventLogger;
   /** How long a throttled address waits for each wrong token's answer (default 1 s). */
   readonly throttleDelayMs?: number;
+  /** From the validated configuration (admin.console); the rest from DEFAULT_LIMITS. */
   readonly limits?: Partial<SessionLimits>;
   readonly now?: () => number;
   /** Where the built page is; found beside the compiled module or in <repo>/dist/console by default. */
@@ -88,17 +89,6 @@ export function findAssetsDir(from = __dirname): string | null {
     }
     if (path.dirname(dir) === dir) return null;
   }
-}
-
-/** Session limits from the environment (seconds), for deployments and for the expiry test. */
-export function limitsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<SessionLimits> {
-  const secs = (v: string | undefined): number | undefined => {
-    const n = v === undefined ? NaN : Number(v);
-    return Number.isFinite(n) && n > 0 ? n * 1000 : undefined;
-  };
-  const idleMs = secs(env.PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS);
-  const maxMs = secs(env.PORTCULLIS_CONSOLE_SESSION_MAX_SECONDS);
-  return { ...(idleMs !== undefined ? { idleMs } : {}), ...(maxMs !== undefined ? { maxMs } : {}) };
 }
 
 function cookieOf(req: IncomingMessage): string | undefined {
@@ -156,7 +146,7 @@ function sameOrigin(req: IncomingMessage): boolean {
 }
 
 export function createConsole(opts: ConsoleOptions): ConsoleUi {
-  const limits: SessionLimits = { ...DEFAULT_LIMITS, ...limitsFromEnv(), ...opts.limits };
+  const limits: SessionLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const sessions = new ConsoleSessions(limits, opts.now ?? Date.now);
   const operations = ROUTES.filter((r) => !r.open).map((r) => r.operationId);
   /** The session as the page reads it: who, the role, and the operations the role may call (the page hides the rest). */

@@ -9,18 +9,20 @@
  * comes first. Ids are stored as SHA-256 digests, so a heap dump does not hold usable cookies.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { DEFAULT_CONFIG } from '../../config/defaults';
 import type { Principal } from '../roles';
 
 export interface SessionLimits {
-  /** Ends the session after this long without a request (default 30 min). */
+  /** Ends the session after this long without a request (admin.console.sessionIdleMs). */
   readonly idleMs: number;
-  /** Ends the session this long after sign-in, however busy (default 8 h). */
+  /** Ends the session this long after sign-in, however busy (admin.console.sessionMaxMs). */
   readonly maxMs: number;
   /** At most this many live sessions; the oldest goes first (default 1000). */
   readonly maxSessions: number;
 }
 
-export const DEFAULT_LIMITS: SessionLimits = { idleMs: 30 * 60_000, maxMs: 8 * 3600_000, maxSessions: 1000 };
+/** The lifetimes are configuration (admin.console, defaults in config/defaults.ts); the session cap is not. */
+export const DEFAULT_LIMITS: SessionLimits = { idleMs: DEFAULT_CONFIG.admin.console.sessionIdleMs, maxMs: DEFAULT_CONFIG.admin.console.sessionMaxMs, maxSessions: 1000 };
 
 interface Session {
   readonly csrf: string;
