@@ -5,8 +5,9 @@
  *   event: 'audit'            every audit event (blocks made or lifted, unblock requests filed,
  *                             verified, approved, rejected, reset_required, reset_done), once, by
  *                             the replica that made the change: type, portal, actor, user, details
- *   event: 'admin_call'       a state-changing admin call (POST, PUT, DELETE), and every refused
- *                             call (401, 403): operation, method, status, code, token_name, role, ip, via
+ *   event: 'admin_call'       every admin call that changes or tries to change something (POST, PUT,
+ *                             DELETE, whatever its answer), and every read refused for its token
+ *                             (401, 403): operation, method, status, code, token_name, role, ip, via
  *   event: 'console_sign_in'  result (signed_in, refused, throttled), token_name, role, ip
  *
  * Audit events carry no secret by construction (lockout/, unblock-requests.ts); the calls' lines carry

@@ -134,8 +134,10 @@ export function createAdminServer(deps: AdminDeps): http.Server {
     route(cp, deps, req, res, ui, call).catch((err: unknown) => {
       if (res.headersSent) return;
       if (err instanceof AdminError) {
-        // Refused calls are logged when they say something about a caller: no token, or the wrong role.
-        if (err.status === 401 || err.status === 403) logCall(deps, req, call, err.status, err.code);
+        // Every refused change is logged, and every refused read that says something about the caller
+        // (no token, the wrong role): a SIEM sees the attempts as well as the changes.
+        const reading = req.method === 'GET' || req.method === 'HEAD';
+        if (err.status === 401 || err.status === 403 || !reading) logCall(deps, req, call, err.status, err.code);
         const headers: Record<string, string> = err.status === 405 ? { allow: String(err.extra.allow) } : err.status === 401 ? { 'www-authenticate': 'Bearer realm="portcullis-admin"' } : {};
         return sendJson(res, err.status, errorBody(err), headers);
       }
