@@ -69,7 +69,7 @@ function rolesSection(roles: Record<string, string>, ops: readonly [string, stri
   return [
     '## Roles',
     '',
-    'Every token has a name and a role. The name is what the audit trail records as the actor (`operator:<name>`, `support:<name>`) and what the log\'s admin-plane lines call `token`; a name typed in a body (`operator`, `approved_by`, …) is accepted from older clients and ignored. A token whose role may not call a route gets 403 `PC_ERR_ADMIN_ROLE_REFUSED`. Tokens are configured in `admin.tokens` (see configuration.md); `PORTCULLIS_ADMIN_TOKEN` is the token named `admin` with role `admin`, and `PORTCULLIS_METRICS_TOKEN` the token named `metrics` with role `metrics`.',
+    'Every token has a name and a role. The name is what the audit trail records as the actor (`operator:<name>`, `support:<name>`) and the `token_name` of the log\'s admin-plane lines (`event`: `audit`, `admin_call`, `console_sign_in`); a name typed in a body (`operator`, `approved_by`, …) is accepted from older clients and ignored. A token whose role may not call a route gets 403 `PC_ERR_ADMIN_ROLE_REFUSED`. Tokens are configured in `admin.tokens` (see configuration.md); `PORTCULLIS_ADMIN_TOKEN` is the token named `admin` with role `admin`, and `PORTCULLIS_METRICS_TOKEN` the token named `metrics` with role `metrics`.',
     '',
     '| Role | May |',
     '| --- | --- |',

@@ -8,7 +8,7 @@
  *   event: 'admin_call'       every admin call that changes or tries to change something (POST, PUT,
  *                             DELETE, whatever its answer), and every read refused for its token
  *                             (401, 403): operation, method, status, code, token_name, role, ip, via
- *   event: 'console_sign_in'  result (signed_in, refused, throttled), token_name, role, ip
+ *   event: 'console_sign_in'  result (signed_in, signed_out, refused, throttled), token_name, role, ip
  *
  * Audit events carry no secret by construction (lockout/, unblock-requests.ts); the calls' lines carry
  * no body and no query, so nothing typed into a request reaches the log.
@@ -43,8 +43,8 @@ export function logAdminCall(log: EventLogger, c: CallRecord): void {
   else log.info(line, `admin call: ${c.operation}`);
 }
 
-export function logSignIn(log: EventLogger, result: 'signed_in' | 'refused' | 'throttled', who: Principal | null, ip: string): void {
+export function logSignIn(log: EventLogger, result: 'signed_in' | 'signed_out' | 'refused' | 'throttled', who: Principal | null, ip: string): void {
   const line = { event: 'console_sign_in', result, token_name: who?.name ?? null, role: who?.role ?? null, ip };
-  if (result === 'signed_in') log.info(line, `console sign-in: ${who?.name}`);
+  if (result === 'signed_in' || result === 'signed_out') log.info(line, `console ${result.replace('_', ' ')}: ${who?.name}`);
   else log.warn(line, `console sign-in ${result}`);
 }

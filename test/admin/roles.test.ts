@@ -189,6 +189,8 @@ describe('the console with named tokens', () => {
     expect(refused.status).toBe(403);
     expect(refused.body.code).toBe('PC_ERR_ADMIN_ROLE_REFUSED');
     await eventually(() => s.logs.some((l) => l.event === 'admin_call' && l.via === 'console' && l.token_name === 'viewer' && l.status === 403));
+    expect((await http(base, 'DELETE', '/console/session', { cookie, csrf: r.body.csrf })).status).toBe(200);
+    await eventually(() => s.logs.some((l) => l.event === 'console_sign_in' && l.result === 'signed_out' && l.token_name === 'viewer'));
     expect(s.logs).toEqual(expect.arrayContaining([expect.objectContaining({ event: 'console_sign_in', result: 'signed_in', token_name: 'viewer', role: 'read' })]));
   });
 

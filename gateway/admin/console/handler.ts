@@ -276,6 +276,7 @@ export function createConsole(opts: ConsoleOptions): ConsoleUi {
           const s = sessionOf(req, res, true);
           if (s) {
             sessions.end(s.id);
+            logSignIn(opts.log, 'signed_out', s.who, req.socket.remoteAddress ?? '');
             sendJson(res, 200, { signed_out: true }, { ...SECURITY_HEADERS, 'set-cookie': setCookie(req, '', 0) });
           }
         } else refuse(res, 405, `${method} is not allowed on /console/session; allowed: GET, POST, DELETE`, { allow: 'GET, POST, DELETE' });
