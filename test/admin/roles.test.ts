@@ -206,6 +206,12 @@ describe('the console with named tokens', () => {
     expect(right.body.role).toBe('admin');
     expect((await http(base, 'POST', '/console/session', { body: { token: TOKENS.read.token } })).status).toBe(201);
     expect((await http(base, 'POST', '/console/session', { body: { token: 'wrong-again' } })).status).toBe(429);
+    // Guesses sent in parallel queue one delay apart; the right token sent after them does not queue.
+    const order: string[] = [];
+    const wrong = [1, 2, 3].map((i) => http(base, 'POST', '/console/session', { body: { token: `parallel-${i}` } }).then((x) => order.push(`wrong ${x.status}`)));
+    const rightAgain = http(base, 'POST', '/console/session', { body: { token: ADMIN_TOKEN } }).then((x) => order.push(`right ${x.status}`));
+    await Promise.all([...wrong, rightAgain]);
+    expect(order).toEqual(['right 201', 'wrong 429', 'wrong 429', 'wrong 429']);
     expect(s.logs.filter((l) => l.event === 'console_sign_in' && l.result === 'refused').length).toBeGreaterThanOrEqual(10);
     expect(s.logs.some((l) => l.event === 'console_sign_in' && l.result === 'throttled')).toBe(true);
     for (const secret of [ADMIN_TOKEN, TOKENS.read.token]) expect(s.rawLogs()).not.toContain(secret);

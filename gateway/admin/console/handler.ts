@@ -17,8 +17,8 @@
  * /console/api needs the session's CSRF token in `X-CSRF-Token` (403 without it).
  *
  * Sign-in failures are counted per client address: past MAX_FAILURES in a window, that address's
- * wrong tokens are answered 429 after a delay. A right token is always let in, from any address:
- * a stranger's guesses must never lock the operator out.
+ * wrong tokens are answered 429, one delay apart (in parallel or not). A right token is always let in
+ * at once, from any address: a stranger's guesses must never lock the operator out.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -55,6 +55,8 @@ const TYPES: Record<string, string> = {
 /** Wrong sign-ins per address and window before that address is throttled. */
 export const MAX_FAILURES = 10;
 export const FAILURE_WINDOW_MS = 60_000;
+/** The longest a throttled address's wrong answer is held. */
+const MAX_HOLD_MS = 30_000;
 
 export interface ConsoleOptions {
   readonly tokens: TokenSet;
@@ -164,7 +166,9 @@ export function createConsole(opts: ConsoleOptions): ConsoleUi {
   const now = opts.now ?? Date.now;
   const delayMs = opts.throttleDelayMs ?? 1000;
   // Wrong sign-ins per client address in the current window; bounded, so a scan of many addresses cannot grow it.
-  const failures = new LRUCache<string, { windowStart: number; count: number }>({ max: 10_000 });
+  // `answerAt`: when this address's next wrong answer may go out; answers queue one delay apart, so
+  // guesses sent in parallel are slowed as much as guesses sent one after another.
+  const failures = new LRUCache<string, { windowStart: number; count: number; answerAt: number }>({ max: 10_000 });
 
   function asset(res: ServerResponse, name: string, method: string): void {
     if (!assetsDir) {
@@ -210,12 +214,14 @@ export function createConsole(opts: ConsoleOptions): ConsoleUi {
     }
     const t = now();
     let f = failures.get(ip);
-    if (!f || t - f.windowStart > FAILURE_WINDOW_MS) f = { windowStart: t, count: 0 };
+    if (!f || t - f.windowStart > FAILURE_WINDOW_MS) f = { windowStart: t, count: 0, answerAt: t };
     f.count++;
     failures.set(ip, f);
     if (f.count > MAX_FAILURES) {
       logSignIn(opts.log, 'throttled', null, ip);
-      await new Promise((r) => setTimeout(r, delayMs));
+      f.answerAt = Math.max(f.answerAt, t) + delayMs;
+      // Held at most MAX_HOLD_MS: a flood from one address queues on its own sockets, not forever.
+      await new Promise((r) => setTimeout(r, Math.min(f!.answerAt - t, MAX_HOLD_MS)));
       const retryAfter = Math.max(1, Math.ceil((f.windowStart + FAILURE_WINDOW_MS - t) / 1000));
       return refuse(res, 429, `too many wrong tokens from this address; wait ${retryAfter} s (a right token still signs in)`, { 'retry-after': String(retryAfter) });
     }
