@@ -9,6 +9,9 @@
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { GatewayConfig, HostPort, PortalSettings } from './config/types';
+import { TokenSet } from './admin/bearer';
+import { logAuditEvent } from './admin/events';
+import { createMetricsServer } from './admin/metrics-listener';
 import { createAdminServer } from './admin/server';
 import { Upstream } from './edge/forward';
 import { createEdgeServer } from './edge/server';
@@ -16,7 +19,7 @@ import { createWebSocketRelay } from './edge/websocket';
 import { clockForScale, wallDelayMs, type Clock } from './lib/clock';
 import { FileProblems, PortcullisError, formatProblem, type ErrorCode } from './lib/errors';
 import { CidrSet } from './lib/ip';
-import { closeServer, listen, urlOf } from './lib/listen';
+import { closeServer, formatHostPort, isLoopback, listen, urlOf } from './lib/listen';
 import { createLoggers, type Logger, type Loggers } from './observability/log';
 import { createMetrics, type GatewayMetrics } from './observability/metrics';
 import { recordStage } from './observability/record-stage';
@@ -115,7 +118,16 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
     logger,
     registry: metrics.registry,
   });
-  const lockout = new Lockout({ store, view, clock, onStoreError: onBackgroundError, onAudit: (event) => notifier.onAudit(event) });
+  const lockout = new Lockout({
+    store,
+    view,
+    clock,
+    onStoreError: onBackgroundError,
+    onAudit: (event) => {
+      notifier.onAudit(event);
+      logAuditEvent(logger, event);
+    },
+  });
   const allowlist = new CidrSet(config.allowlist);
   const actDeps = { lockout, view, clock, secret, settingsFor, allowlist };
   const upstream = new Upstream(config.upstream, config.limits);
@@ -168,8 +180,11 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
     },
   });
   const reloadPolicies = (trigger: ReloadTrigger): ReloadResult => policies.reload(trigger);
+  const tokens = TokenSet.fromConfig(config.admin);
   const admin = createAdminServer({
-    token: config.admin.token,
+    tokens,
+    log: logger,
+    console: config.admin.console,
     registry: metrics.registry,
     readiness: {
       notReadyBecause: () => (store.health().state === 'down' ? 'the store is unreachable and no fallback is declared' : null),
@@ -183,19 +198,28 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
     clock,
     ipPrefix: config.ipPrefix,
     notifier,
-    consoleLimits: { idleMs: config.console.sessionIdleMs, maxMs: config.console.sessionMaxMs },
   });
 
+  const scrape = config.admin.metricsListen ? createMetricsServer(metrics.registry) : null;
   const edgeAt = await listen(edge, config.listen, 'the gateway');
   let adminAt: HostPort;
+  let scrapeAt: HostPort | null = null;
   try {
     adminAt = await listen(admin, config.admin.listen, 'the admin API');
+    if (scrape) scrapeAt = await listen(scrape, config.admin.metricsListen!, 'the metrics listener');
   } catch (err) {
-    await closeServer(edge);
+    await Promise.all([closeServer(edge), closeServer(admin)]);
     await store.close();
     throw err;
   }
-  logger.info({ listen: urlOf(edgeAt), admin: urlOf(adminAt), upstream: upstream.origin, store: store.kind, policies: policies.current().version }, 'gateway listening');
+  // The addresses as bound (0.0.0.0 is every interface, not loopback); urlOf is only what to paste.
+  logger.info(
+    { listen: formatHostPort(edgeAt), admin: formatHostPort(adminAt), ...(scrapeAt ? { metrics: formatHostPort(scrapeAt) } : {}), admin_tokens: tokens.size, upstream: upstream.origin, store: store.kind, policies: policies.current().version },
+    'gateway listening',
+  );
+  if (!isLoopback(adminAt.host) && tokens.size === 0) {
+    logger.warn({ admin: formatHostPort(adminAt), code: 'PC_ERR_CONFIG_REQUIRED' }, 'the admin listener is bound to a non-loopback address and no admin token is configured: every route but the health routes answers 401; set PORTCULLIS_ADMIN_TOKEN (or admin.tokens), or bind it to 127.0.0.1');
+  }
   // The directory from each portal's own REST, for portals that configure a webhook (never logged).
   const stopDirectorySync = startPeriodicSync({
     portals: config.portals,
@@ -227,7 +251,7 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
       policies.unwatch();
       stopDirectorySync();
       websockets.close();
-      await Promise.all([closeServer(edge), closeServer(admin)]);
+      await Promise.all([closeServer(edge), closeServer(admin), ...(scrape ? [closeServer(scrape)] : [])]);
       await upstream.close();
       view.stop();
       batcher.close();

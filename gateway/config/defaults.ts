@@ -70,7 +70,7 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   source: null,
   listen: { host: '0.0.0.0', port: 8080 },
   upstream: null,
-  admin: { listen: { host: '127.0.0.1', port: 9180 }, token: null },
+  admin: { listen: { host: '127.0.0.1', port: 9180 }, token: null, metricsToken: null, tokens: [], metricsListen: null, console: { sessionIdleMs: 30 * 60_000, sessionMaxMs: 8 * 3600_000 } },
   policiesDir: './policies',
   stateDir: './state',
   trustedProxies: [],
@@ -86,6 +86,4 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   limits: DEFAULT_LIMITS,
   portalDefaults: DEFAULT_PORTAL_SETTINGS,
   portals: {},
-  // A support shift's session: 30 minutes idle, 8 hours at most.
-  console: { sessionIdleMs: 30 * 60_000, sessionMaxMs: 8 * 3600_000 },
 };

@@ -42,7 +42,7 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const fileName = options.file ?? (env.PORTCULLIS_CONFIG?.trim() || null);
-  const file = fileName ? readConfigFile(fileName, cwd) : null;
+  const file = fileName ? readConfigFile(fileName, cwd, env) : null;
   const fileStore = file?.layer.store ?? DEFAULT_CONFIG.store;
   const fromEnv = readEnv(env, cwd, fileStore);
 
@@ -93,6 +93,12 @@ function requirements(config: GatewayConfig, options: LoadConfigOptions, file: F
       keyPath: 'upstream',
       problem: 'the URL of the portal is required; set PORTCULLIS_UPSTREAM (e.g. https://portal.example.com) or `upstream` in the config file',
     });
+  }
+  // One secret, one name and one role: a token given twice would be audited under whichever matched.
+  const { token, metricsToken, tokens } = config.admin;
+  const clash = tokens.find((t) => t.token === token || t.token === metricsToken)?.name ?? (token !== null && token === metricsToken ? 'admin.metricsToken' : null);
+  if (clash !== null) {
+    problems.push({ code: 'PC_ERR_CONFIG_TYPE', file: config.source ?? 'env PORTCULLIS_ADMIN_TOKEN', line: 0, col: 0, keyPath: 'admin', problem: `the admin token (admin.token or admin.metricsToken) has the same secret as ${clash}: give each token its own secret` });
   }
   if (options.requireSecret && !brokenFileSets(file, 'secret')) {
     const advice = 'make one with `openssl rand -hex 32` and set PORTCULLIS_SECRET';

@@ -6,7 +6,13 @@
  * Every map is `additionalProperties: false`, so a typo is an error with the nearest names, not a
  * silently ignored key. Defaults shown here are read from ./defaults.ts, never restated.
  */
+import { ROLE_SUMMARIES, ROLES } from '../admin/roles';
 import { DEFAULT_CONFIG, DEFAULT_LIMITS, DEFAULT_PORTAL_SETTINGS, DEFAULT_STORE_OPTIONS } from './defaults';
+
+/** Admin tokens in `admin.tokens` and the metrics token: shorter ones are guessable. */
+export const MIN_TOKEN_LENGTH = 16;
+/** A token's name: it is written in the audit (`operator:<name>`), so no colon and no space. */
+export const TOKEN_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -175,8 +181,46 @@ export const CONFIG_SCHEMA = {
         token: {
           type: ['string', 'null'],
           minLength: 1,
-          description: 'Bearer token for the admin API; null answers 401 to all but health routes. Prefer PORTCULLIS_ADMIN_TOKEN.',
+          description: 'The full-role bearer token (role `admin`, named `admin` in the audit and the log); with no token at all, everything but health routes answers 401. Prefer PORTCULLIS_ADMIN_TOKEN.',
           default: DEFAULT_CONFIG.admin.token,
+        },
+        metricsToken: {
+          type: ['string', 'null'],
+          minLength: MIN_TOKEN_LENGTH,
+          description: 'A token named `metrics` with role `metrics`: it scrapes /metrics and can read or change nothing else. Prefer PORTCULLIS_METRICS_TOKEN.',
+          default: DEFAULT_CONFIG.admin.metricsToken,
+        },
+        tokens: {
+          type: 'array',
+          description:
+            `Named tokens with roles: each { name, role, and one of token (the secret itself), tokenFile (a file holding it, relative to this file's folder; a trailing newline is dropped) or tokenEnv (an environment variable holding it) }. Roles: ${ROLES.map((r) => `\`${r}\` (${ROLE_SUMMARIES[r]})`).join('; ')} The name is what the audit records as the actor; names and secrets must be unique, secrets ${MIN_TOKEN_LENGTH}+ characters.`,
+          default: DEFAULT_CONFIG.admin.tokens,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name', 'role'],
+            properties: {
+              name: { type: 'string', pattern: TOKEN_NAME_PATTERN, description: 'Who holds it (letters, digits, . _ -; up to 64): the audit actor and the log\'s `token`.' },
+              role: { type: 'string', enum: ROLES, description: 'What it may do.' },
+              token: { type: 'string', minLength: MIN_TOKEN_LENGTH, description: 'The secret itself (prefer tokenFile or tokenEnv).' },
+              tokenFile: { type: 'string', minLength: 1, description: 'A file holding the secret, relative to this file\'s folder.' },
+              tokenEnv: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'An environment variable holding the secret.' },
+            },
+          },
+        },
+        metricsListen: {
+          ...listenAddress('A second listener that answers GET /metrics (and /healthz) without any token, for a scraper; keep it where only the scraper reaches it (a NetworkPolicy). null: none.', { host: '0.0.0.0', port: 9181 }),
+          anyOf: [{ type: 'null' }, ...listenAddress('', { host: '0.0.0.0', port: 9181 }).anyOf],
+          default: DEFAULT_CONFIG.admin.metricsListen,
+        },
+        console: {
+          type: 'object',
+          description: 'The support console on the admin listener (/console/): its sessions live in this process\'s memory.',
+          additionalProperties: false,
+          properties: {
+            sessionIdleMs: ms('A console session ends after this long without a request.', DEFAULT_CONFIG.admin.console.sessionIdleMs),
+            sessionMaxMs: ms('A console session ends this long after sign-in, however busy.', DEFAULT_CONFIG.admin.console.sessionMaxMs),
+          },
         },
       },
     },
@@ -352,15 +396,6 @@ export const CONFIG_SCHEMA = {
         upstreamHeadersTimeoutMs: ms('The portal must start answering within this, or the client gets 504.', DEFAULT_LIMITS.upstreamHeadersTimeoutMs),
         upstreamBodyTimeoutMs: ms('Longest pause between two chunks of the portal\'s answer.', DEFAULT_LIMITS.upstreamBodyTimeoutMs),
         upstreamConnections: { type: 'integer', minimum: 1, description: 'Keep-alive connections kept open to the portal.', default: DEFAULT_LIMITS.upstreamConnections },
-      },
-    },
-    console: {
-      type: 'object',
-      description: 'The support console (/console/ on the admin listener): its sign-in sessions, kept in memory.',
-      additionalProperties: false,
-      properties: {
-        sessionIdleMs: ms('A console session ends after this long without a request.', DEFAULT_CONFIG.console.sessionIdleMs),
-        sessionMaxMs: ms('A console session ends this long after sign-in, however busy.', DEFAULT_CONFIG.console.sessionMaxMs),
       },
     },
     portalDefaults: {

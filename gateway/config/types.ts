@@ -3,6 +3,7 @@
  * later issues' tests: rename nothing without a migration note. Defaults live in ./defaults.ts, beside
  * nothing else, so there is one place to read them.
  */
+import type { Role } from '../admin/roles';
 
 export interface HostPort {
   readonly host: string;
@@ -163,6 +164,13 @@ export interface EdgeLimits {
   readonly upstreamConnections: number;
 }
 
+/** One admin token: its name (the audit's actor, the log's `token`), its role, and the secret itself. */
+export interface AdminToken {
+  readonly name: string;
+  readonly role: Role;
+  readonly token: string;
+}
+
 export interface GatewayConfig {
   /** The file the configuration was read from, or null when from the environment alone. */
   readonly source: string | null;
@@ -171,8 +179,24 @@ export interface GatewayConfig {
   readonly upstream: string | null;
   readonly admin: {
     readonly listen: HostPort;
-    /** Bearer token; when null the admin API answers 401 to everything but health routes. */
+    /**
+     * The full-role bearer token, named `admin` (PORTCULLIS_ADMIN_TOKEN). With no token at all the
+     * admin API answers 401 to everything but health routes.
+     */
     readonly token: string | null;
+    /** A metrics-only token, named `metrics` (PORTCULLIS_METRICS_TOKEN): it can scrape /metrics and nothing else. */
+    readonly metricsToken: string | null;
+    /** Named tokens with roles (gateway/admin/roles.ts), their secrets already read from the file or variable named. */
+    readonly tokens: readonly AdminToken[];
+    /** A second listener answering GET /metrics without a token (for a scraper the network confines); null: none. */
+    readonly metricsListen: HostPort | null;
+    /** The support console's sessions (gateway/admin/console/sessions.ts). */
+    readonly console: {
+      /** A session ends after this long without a request. */
+      readonly sessionIdleMs: number;
+      /** A session ends this long after sign-in, however busy. */
+      readonly sessionMaxMs: number;
+    };
   };
   readonly policiesDir: string;
   readonly stateDir: string;
@@ -203,11 +227,4 @@ export interface GatewayConfig {
   /** Settings used for every portal, then overridden per portal name (canonical Host). */
   readonly portalDefaults: PortalSettings;
   readonly portals: Readonly<Record<string, PortalSettings>>;
-  /** The support console's sessions (gateway/admin/console/), kept in the admin listener's memory. */
-  readonly console: {
-    /** A session ends after this long without a request. */
-    readonly sessionIdleMs: number;
-    /** A session ends this long after sign-in, however busy. */
-    readonly sessionMaxMs: number;
-  };
 }

@@ -53,8 +53,9 @@ export const ERROR_CATALOG = {
   PC_ERR_STORE_RESEEDED: 'Redis lacked records this replica held (restarted without persistence, or lost its last writes): they were written back from the replica\'s view, except those lifted or rewritten meanwhile.',
   // Admin API (answers of the admin listener, and the CLI clients that read them)
   PC_ERR_ADMIN_UNAUTHORIZED: 'The bearer token is missing or wrong (answered 401; the answer does not say which).',
+  PC_ERR_ADMIN_ROLE_REFUSED: "The token's role may not call this route (answered 403; `role` is the token's, `allowed_roles` the ones that may).",
   PC_ERR_ADMIN_FORBIDDEN: 'A console state change without the session\'s CSRF token, or from another origin (answered 403).',
-  PC_ERR_ADMIN_RATE_LIMITED: 'Too many failed console sign-ins in a minute (answered 429).',
+  PC_ERR_ADMIN_RATE_LIMITED: 'Too many failed console sign-ins from one address in a minute: its wrong tokens are answered 429, slowly (a right token still signs in).',
   PC_ERR_ADMIN_NOT_FOUND: 'No such route, or no such block, request, user or portal (answered 404).',
   PC_ERR_ADMIN_METHOD_NOT_ALLOWED: 'The route exists but not with this HTTP method (answered 405, with Allow).',
   PC_ERR_ADMIN_MALFORMED_JSON: 'The request body is not valid JSON (answered 400).',

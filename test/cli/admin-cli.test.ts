@@ -29,7 +29,7 @@ describe('the admin CLI against a running gateway', () => {
     expect(add.stderr).toBe('');
     expect(add.status).toBe(0);
     expect(add.stdout).toMatch(/^blocked:/);
-    expect(add.stdout).toMatch(/user\s+bob\s+operator:olga\s+phishing report/);
+    expect(add.stdout).toMatch(/user\s+bob\s+operator:admin\s+phishing report/);
 
     const table = await cli(['blocks', 'list', '--portal', 'localhost'], env);
     expect(table.status).toBe(0);
@@ -75,7 +75,7 @@ describe('the admin CLI against a running gateway', () => {
 
     const tail = await cli(['audit', 'tail', '--portal', 'acme.bitrix24.local', '-n', '50'], env);
     expect(tail.status).toBe(0);
-    expect(tail.stdout).toMatch(/unblock_request_approved\s+support:sam\s+owner@acme\.example/);
+    expect(tail.stdout).toMatch(/unblock_request_approved\s+support:admin\s+owner@acme\.example/);
     const lines = tail.stdout.trim().split('\n');
     // Oldest first, like tail: the block comes before the approval.
     expect(lines.findIndex((l) => /user_blocked/.test(l))).toBeLessThan(lines.findIndex((l) => /unblock_request_approved/.test(l)));

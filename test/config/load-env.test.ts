@@ -41,7 +41,7 @@ describe('every environment variable', () => {
     expect(cfg.timeScale).toBe(320);
     expect(cfg.listen).toEqual({ host: '127.0.0.2', port: 8081 });
     expect(cfg.upstream).toBe('https://portal.example.com');
-    expect(cfg.admin).toEqual({ listen: { host: '::1', port: 9999 }, token: 'admin-token' });
+    expect(cfg.admin).toMatchObject({ listen: { host: '::1', port: 9999 }, token: 'admin-token', tokens: [] });
     expect(cfg.policiesDir).toBe(resolve(cwd, 'my-policies'));
     expect(cfg.stateDir).toBe('/var/lib/portcullis');
     expect(cfg.trustedProxies).toEqual(['10.0.0.0/8', '192.168.1.7/32', 'fd00::/8']);
@@ -91,6 +91,8 @@ describe('bad environment values', () => {
     ['PORTCULLIS_REDIS_CLUSTER', 'r1', 'store.nodes', /"r1" is not a "host:port" address/],
     ['PORTCULLIS_TIME_SCALE', '0.5', 'timeScale', /"0\.5" is not a number of 1 or more/],
     ['PORTCULLIS_TIME_SCALE', 'fast', 'timeScale', /"fast" is not a number of 1 or more/],
+    ['PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS', '30m', 'admin.console.sessionIdleMs', /"30m" is not a whole number of seconds/],
+    ['PORTCULLIS_METRICS_LISTEN', 'nonsense', 'admin.metricsListen', /"nonsense" is not a "host:port" address/],
   ])('%s=%s', (name, value, keyPath, problem) => {
     const problems = problemsOf(() => load({ [name]: value }));
     expect(problems).toHaveLength(1);
@@ -147,17 +149,17 @@ describe('what serve requires', () => {
 });
 
 describe('the console settings, inside the validated configuration', () => {
-  test('come from the file (console.*) or the environment (seconds), the environment winning', () => {
-    expect(load({}).console).toEqual({ sessionIdleMs: 1_800_000, sessionMaxMs: 28_800_000 });
-    expect(load({ PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS: '600', PORTCULLIS_CONSOLE_SESSION_MAX_SECONDS: '3600' }).console).toEqual({ sessionIdleMs: 600_000, sessionMaxMs: 3_600_000 });
+  test('come from the file (admin.console.*) or the environment (seconds), the environment winning', () => {
+    expect(load({}).admin.console).toEqual({ sessionIdleMs: 1_800_000, sessionMaxMs: 28_800_000 });
+    expect(load({ PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS: '600', PORTCULLIS_CONSOLE_SESSION_MAX_SECONDS: '3600' }).admin.console).toEqual({ sessionIdleMs: 600_000, sessionMaxMs: 3_600_000 });
   });
 
   test('a bad value is a configuration problem naming the variable, not a silent default', () => {
     for (const bad of ['0', '-5', '1.5', 'ten', '30m']) {
       const problems = problemsOf(() => load({ PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS: bad, PORTCULLIS_CONSOLE_SESSION_MAX_SECONDS: bad }));
       expect(problems.map((p) => [p.code, p.file, p.keyPath])).toEqual([
-        ['PC_ERR_CONFIG_ENV', 'env PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS', 'console.sessionIdleMs'],
-        ['PC_ERR_CONFIG_ENV', 'env PORTCULLIS_CONSOLE_SESSION_MAX_SECONDS', 'console.sessionMaxMs'],
+        ['PC_ERR_CONFIG_ENV', 'env PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS', 'admin.console.sessionIdleMs'],
+        ['PC_ERR_CONFIG_ENV', 'env PORTCULLIS_CONSOLE_SESSION_MAX_SECONDS', 'admin.console.sessionMaxMs'],
       ]);
     }
   });

@@ -39,7 +39,7 @@ test('environment overrides the file, key by key', () => {
   const cfg = load();
   expect(cfg.listen).toEqual({ host: '0.0.0.0', port: 9000 });
   expect(cfg.logLevel).toBe('warn');
-  expect(cfg.admin).toEqual({ token: 'from-env', listen: { host: '127.0.0.1', port: 7000 } });
+  expect(cfg.admin).toMatchObject({ token: 'from-env', listen: { host: '127.0.0.1', port: 7000 }, tokens: [] });
   // The store is replaced whole: no `url` leaks into the cluster store.
   expect(cfg.store).toEqual({ kind: 'redis-cluster', nodes: [{ host: 'c1', port: 7000 }] });
 });

@@ -4,12 +4,13 @@ import { findPerson } from '../../lockout/directory';
 import { BLOCK_EVENT_TYPES, computePosture, POSTURE_WINDOW_MS } from '../../lockout/posture';
 import type { AuditEvent } from '../../store/port';
 import { AdminError } from '../http-io';
+import { actorOf } from '../roles';
 import { DEFAULT_LIMIT, paginate } from '../paging';
 import { presentPerson } from '../present';
 import { validateBody } from '../validate';
 import { ok, portalName, type Handler } from './context';
 
-export const importDirectory: Handler = async ({ cp, params, body }) => {
+export const importDirectory: Handler = async ({ cp, params, body, who }) => {
   const entries = validateBody<DirectoryInput[]>('DirectoryImport', body);
   const portal = portalName(params.portal!);
   const seen = new Set<string>();
@@ -19,7 +20,7 @@ export const importDirectory: Handler = async ({ cp, params, body }) => {
     seen.add(key);
   });
   const result = await cp.directory.import(portal, entries);
-  cp.lockout.audit({ atMs: cp.clock.now(), portal, type: 'directory_imported', actor: 'operator:admin-api', details: { users: result.imported, removed: result.removed } });
+  cp.lockout.audit({ atMs: cp.clock.now(), portal, type: 'directory_imported', actor: actorOf('operator', who), details: { users: result.imported, removed: result.removed } });
   return ok({ portal, ...result });
 };
 

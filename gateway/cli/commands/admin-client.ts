@@ -35,7 +35,8 @@ export const usage = (message: string): CliFailure => new CliFailure(message, 'u
 
 export const ADMIN_ENV_HELP = `
 The admin API: --url or $PORTCULLIS_ADMIN_URL (default ${DEFAULT_ADMIN_URL}); its token: --token or
-$PORTCULLIS_ADMIN_TOKEN. Exit codes: 0 done, 1 the API is unreachable or refused (its error code is
+$PORTCULLIS_ADMIN_TOKEN, any admin token: its role decides what the command may do (403 otherwise) and
+its name is what the audit trail records. Exit codes: 0 done, 1 the API is unreachable or refused (its error code is
 shown), 2 a usage error.`;
 
 /** Adds the options every admin command takes. */

@@ -34,7 +34,7 @@ export function registerBlocks(program: Command): void {
       .option('--prefix <cidr>', 'block a prefix, e.g. 203.0.113.0/24 (the length the gateway groups by)')
       .requiredOption('--reason <text>', 'why (shown in lists, the audit trail and notifications)')
       .option('--duration <d>', 'how long, e.g. 30m, 2h, 7d (default: until lifted)')
-      .option('--operator <name>', 'your name for the audit trail (default: $USER)'),
+      .option('--operator <name>', 'ignored (older scripts): the audit records the token\'s name'),
   ).action(async (opts: AdminCliOptions & { portal: string; user?: string; withRest?: boolean; rest?: boolean; ip?: string; prefix?: string; reason: string; duration?: string; operator?: string }) => {
     const targets = [opts.user !== undefined, !!opts.rest, opts.ip !== undefined, opts.prefix !== undefined].filter(Boolean).length;
     await runAdmin(
@@ -65,7 +65,7 @@ export function registerBlocks(program: Command): void {
       .command('lift')
       .description("Lift a block by id (from `blocks list`). A user block is lifted with the portal's REST block, and the user must set a new password (reset_required).")
       .argument('<id>', 'the block id')
-      .option('--operator <name>', 'your name for the audit trail (default: $USER)'),
+      .option('--operator <name>', 'ignored (older scripts): the audit records the token\'s name'),
   ).action(async (id: string, opts: AdminCliOptions & { operator?: string }) => {
     await runAdmin(
       opts,

@@ -49,7 +49,7 @@ export function registerDemo(program: Command): void {
           portalAliases: { ...aliasesOf(seed), ...base.portalAliases },
           upstream: portal.url,
           secret,
-          admin: { listen: opts.adminListen ? hostPortOption(opts.adminListen, '--admin-listen') : base.admin.listen, token },
+          admin: { ...base.admin, listen: opts.adminListen ? hostPortOption(opts.adminListen, '--admin-listen') : base.admin.listen, token },
           listen: opts.listen ? hostPortOption(opts.listen, '--listen') : base.listen,
         };
         const gw = await startGateway(config);
