@@ -69,7 +69,10 @@ describe('classify properties', () => {
         fc.constantFrom('user.current', 'crm.deal.list', 'batch'),
         (hows, before, after, suffix, method) => {
           const prefix = [...word].map((c, i) => respell(c, hows[i]!)).join('');
-          const target = `${before}${prefix}${after}7/Code123/${method}${suffix}`;
+          const spelled = `${before}${prefix}${after}7/Code123/${method}${suffix}`;
+          // A target that does not start with `/` is not origin-form: refused, never guessed at.
+          if (!spelled.startsWith('/')) expect(classify(head('GET', spelled), undefined).refused).toBe('target_not_origin_form');
+          const target = spelled.startsWith('/') ? spelled : `/${spelled}`;
           const { classified, credentials } = classify(head('GET', target), undefined);
           expect(classified.kind).toBe('rest');
           expect(classified.principal.webhookUserId).toBe('7');

@@ -1,0 +1,390 @@
+/**
+ * `multipart/form-data` read the way PHP reads it into `$_POST` (php-src `main/rfc1867.c`,
+ * `rfc1867_post_handler` and its multipart buffer), so that the classifier sees exactly the fields the
+ * portal's prolog sees. A general-purpose parser (busboy) refuses bodies PHP reads, and reads bodies PHP
+ * does not; either way the gateway and the portal would disagree on the login.
+ *
+ * What PHP does, and what this reader does the same way:
+ * - the boundary: the first `boundary` in the whole Content-Type (case-sensitive first, then any case;
+ *   `xboundary=` counts), then the first `=` after it; a value starting with `"` runs to the next `"`
+ *   (no `"` after it: no boundary, an empty `$_POST`), otherwise to the first `,` or `;`, spaces, `/`,
+ *   `=` and `:` included;
+ * - lines end at LF (one CR before it dropped), are C strings (cut at a NUL) and are cut every
+ *   `max(boundary + 6, 5120)` bytes (PHP's buffer size);
+ * - a part starts after a line that is exactly `--boundary` (preamble, epilogue and everything else are
+ *   scanned line by line: a part after the closing delimiter still counts); its header lines run to the
+ *   first empty line; a line starting with white space, or without `:`, continues the previous header;
+ *   the first header whose name is `Content-Disposition` (any case, no trimming) is the one read;
+ * - Content-Disposition is split on `;` (quotes respected), each `key=value` with `key` compared
+ *   case-insensitively with `name` and `filename` (last wins); the value is quoted (`"` or `'`, backslash
+ *   escapes) or runs to white space; `form-data` itself is never checked;
+ * - no Content-Disposition: the part is skipped; neither name nor filename: PHP stops reading the body;
+ * - a field (name, no filename) is the bytes up to the first `\n--boundary` (or its prefix at the very
+ *   end), one CR before it dropped; a file part goes to `$_FILES`, not `$_POST`. A file whose upload PHP
+ *   cancels (empty filename) or skips (unbalanced `[` `]` in its name) is not read but scanned line by
+ *   line, as PHP does.
+ *
+ * Where PHP's answer depends on the portal's php.ini and the body could tell two stories, the reader
+ * reports the body as ambiguous instead of choosing (the edge refuses it): a field the classifier reads
+ * past the first 1000 parts (max_input_vars, max_multipart_body_parts), a file part named like such a
+ * field (it would hide later fields of that name), a file beyond the 20th (max_file_uploads) or any file
+ * whose content starts with the boundary line (read or scanned depending on upload settings).
+ * mbstring's encoding_translation is assumed off (PHP's default).
+ */
+import { ARRAY_MARKER, MATTERING_KEYS, PHP_MAX_INPUT_VARS_FLOOR, normaliseKey } from './php-params';
+import { bytesToText } from './bytes';
+
+/** PHP's multipart buffer unit (FILLUNIT). */
+const FILL_UNIT = 5 * 1024;
+/** PHP's default max_file_uploads. */
+const MAX_FILE_UPLOADS = 20;
+/** Bytes of a field's value kept (the classifier reads short fields; longer ones stay non-empty). */
+const VALUE_KEEP_BYTES = 64 * 1024;
+
+/** The boundary PHP takes from a Content-Type, or undefined when PHP finds none. */
+export function phpBoundary(contentType: string): string | undefined {
+  let at = contentType.indexOf('boundary');
+  if (at < 0) at = contentType.toLowerCase().indexOf('boundary');
+  if (at < 0) return undefined;
+  const eq = contentType.indexOf('=', at);
+  if (eq < 0) return undefined;
+  const rest = contentType.slice(eq + 1);
+  if (rest.startsWith('"')) {
+    const close = rest.indexOf('"', 1);
+    return close < 0 ? undefined : rest.slice(1, close);
+  }
+  const end = rest.search(/[,;]/);
+  return end < 0 ? rest : rest.slice(0, end);
+}
+
+export interface MultipartRead {
+  /** `$_POST` top-level keys (PHP-normalised), last wins; arrays as ARRAY_MARKER. */
+  readonly fields: Map<string, string>;
+  /** Set when PHP's reading of a field the classifier reads depends on php.ini: why (always refused). */
+  readonly ambiguous?: string;
+  /**
+   * Set when a later part may be read or scanned depending on upload settings (more than 20 files, a
+   * file that starts with the boundary line): refused when the body mentions AUTH_FORM at all.
+   */
+  readonly divergent?: string;
+}
+
+type State = 'boundary' | 'headers' | 'value' | 'file' | 'done';
+
+/**
+ * The reader, fed the body in chunks (`write`, then `end`). Memory is bounded by PHP's own buffer
+ * size plus the kept bytes of the field being read, whatever the body's size.
+ */
+export class PhpMultipartReader {
+  readonly fields = new Map<string, string>();
+  ambiguous: string | undefined;
+  divergent: string | undefined;
+  /** Called when a non-empty value (or an array) is registered under a key. */
+  onField: ((key: string, nonEmpty: boolean) => void) | undefined;
+
+  private readonly delimiter: Buffer | undefined;
+  private readonly next: Buffer | undefined;
+  private readonly lineCap: number;
+  private pending: Buffer = Buffer.alloc(0);
+  private ended = false;
+  private state: State = 'boundary';
+  private headers: { key: string; value: string }[] = [];
+  private parts = 0;
+  private files = 0;
+  private name: string | undefined;
+  private valueChunks: Buffer[] = [];
+  private valueBytes = 0;
+  private valueEndsInCr = false;
+
+  constructor(contentType: string) {
+    const boundary = phpBoundary(contentType);
+    if (boundary === undefined || boundary === '') {
+      this.state = 'done';
+      this.lineCap = FILL_UNIT;
+      return;
+    }
+    this.delimiter = Buffer.from(`--${boundary}`, 'latin1');
+    this.next = Buffer.from(`\n--${boundary}`, 'latin1');
+    this.lineCap = Math.max(boundary.length + 6, FILL_UNIT);
+  }
+
+  write(chunk: Buffer): void {
+    if (this.state === 'done') return;
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    this.run();
+  }
+
+  end(): MultipartRead {
+    this.ended = true;
+    if (this.state !== 'done') this.run();
+    return {
+      fields: this.fields,
+      ...(this.ambiguous !== undefined ? { ambiguous: this.ambiguous } : {}),
+      ...(this.divergent !== undefined ? { divergent: this.divergent } : {}),
+    };
+  }
+
+  private run(): void {
+    for (;;) {
+      if (this.state === 'done') return;
+      if (this.state === 'value' || this.state === 'file') {
+        if (!this.readData()) return;
+        continue;
+      }
+      const line = this.takeLine();
+      if (line === undefined) {
+        if (this.ended) {
+          // PHP: a line with no LF at the end is never returned; headers read so far still count.
+          // the headers read so far make a part (its data is what is left); anything else ends here.
+          if (this.state === 'headers') this.startPart();
+          const now = this.state as State;
+          if (now !== 'value' && now !== 'file') this.state = 'done';
+          continue;
+        }
+        return;
+      }
+      if (this.state === 'boundary') {
+        if (line.equals(this.delimiter!)) {
+          this.state = 'headers';
+          this.headers = [];
+          this.parts++;
+        }
+        continue;
+      }
+      // headers
+      if (line.length === 0) {
+        this.startPart();
+        continue;
+      }
+      this.addHeaderLine(line.toString('latin1'));
+    }
+  }
+
+  /** The next line (CR dropped, cut at NUL), or undefined when more bytes are needed. */
+  private takeLine(): Buffer | undefined {
+    const lf = this.pending.indexOf(0x0a);
+    let line: Buffer;
+    if (lf >= 0 && lf < this.lineCap) {
+      line = this.pending.subarray(0, lf > 0 && this.pending[lf - 1] === 0x0d ? lf - 1 : lf);
+      this.pending = this.pending.subarray(lf + 1);
+    } else if (this.pending.length >= this.lineCap) {
+      line = this.pending.subarray(0, this.lineCap);
+      this.pending = this.pending.subarray(this.lineCap);
+    } else {
+      return undefined;
+    }
+    const nul = line.indexOf(0);
+    return nul < 0 ? line : line.subarray(0, nul);
+  }
+
+  private addHeaderLine(text: string): void {
+    const last = this.headers[this.headers.length - 1];
+    const colon = /^[ \t\n\v\f\r]/.test(text) ? -1 : text.indexOf(':');
+    if (colon >= 0) {
+      this.headers.push({ key: text.slice(0, colon), value: text.slice(colon + 1).replace(/^[ \t\n\v\f\r]+/, '') });
+    } else if (last !== undefined) {
+      last.value += text;
+    }
+  }
+
+  /** The headers are read: decide what the part is, as PHP does. */
+  private startPart(): void {
+    const cd = this.headers.find((h) => h.key.toLowerCase() === 'content-disposition');
+    this.state = 'boundary';
+    if (cd === undefined) return;
+    const { name, filename } = readDisposition(cd.value);
+    if (name === undefined && filename === undefined) {
+      this.state = 'done';
+      return;
+    }
+    if (filename === undefined) {
+      this.name = name;
+      this.valueChunks = [];
+      this.valueBytes = 0;
+      this.valueEndsInCr = false;
+      this.state = 'value';
+      return;
+    }
+    if (name !== undefined) {
+      const k = normaliseKey(bytesToText(Buffer.from(name, 'latin1')));
+      if (k !== null && MATTERING_KEYS.has(k.key)) this.ambiguous ??= `file_part_named_${k.key}`;
+    }
+    const skipped = name !== undefined && !bracketsBalanced(name);
+    const cancelled = filename === '';
+    if (skipped || cancelled) return; // not read: scanned line by line from here
+    this.files++;
+    if (this.files > MAX_FILE_UPLOADS) {
+      this.divergent ??= 'file_uploads_over_default_limit';
+      return; // PHP's default: skipped, scanned line by line
+    }
+    if (this.startsWithDelimiterLine()) this.divergent ??= 'file_starts_with_boundary';
+    this.state = 'file';
+  }
+
+  /** Does the pending data begin with the boundary line (a line read or scanned differently)? */
+  private startsWithDelimiterLine(): boolean {
+    const d = this.delimiter!;
+    if (this.pending.length < d.length) return !this.ended && d.subarray(0, this.pending.length).equals(this.pending);
+    if (!this.pending.subarray(0, d.length).equals(d)) return false;
+    const after = this.pending[d.length];
+    return after === undefined || after === 0x0a || after === 0x0d || after === 0;
+  }
+
+  /** Field or file data up to `\n--boundary`. True when the part is done. */
+  private readData(): boolean {
+    const next = this.next!;
+    const at = this.pending.indexOf(next);
+    if (at >= 0) {
+      this.keep(this.pending.subarray(0, at), true);
+      this.pending = this.pending.subarray(at);
+      this.finishPart();
+      return true;
+    }
+    if (!this.ended) {
+      // Keep what could be the start of the delimiter; everything before it is data.
+      const safe = Math.max(0, this.pending.length - next.length + 1);
+      this.keep(this.pending.subarray(0, safe), false);
+      this.pending = this.pending.subarray(safe);
+      return false;
+    }
+    // The end of the body: a prefix of the delimiter there still ends the data (PHP's partial match).
+    let end = this.pending.length;
+    let bound = false;
+    for (let k = 0; k < this.pending.length; k++) {
+      const tail = this.pending.subarray(k);
+      if (tail.length < next.length && next.subarray(0, tail.length).equals(tail)) {
+        end = k;
+        bound = true;
+        break;
+      }
+    }
+    this.keep(this.pending.subarray(0, end), bound);
+    this.pending = this.pending.subarray(end);
+    this.finishPart();
+    return true;
+  }
+
+  private keep(data: Buffer, atBound: boolean): void {
+    if (this.state !== 'value') return;
+    let bytes = data;
+    // One CR right before the delimiter is the line end, not data.
+    if (atBound) {
+      if (bytes.length > 0 && bytes[bytes.length - 1] === 0x0d) bytes = bytes.subarray(0, -1);
+      else if (bytes.length === 0 && this.valueEndsInCr) this.dropHeldCr();
+    }
+    if (bytes.length === 0) return;
+    this.valueEndsInCr = bytes[bytes.length - 1] === 0x0d;
+    if (this.valueBytes < VALUE_KEEP_BYTES + 1) this.valueChunks.push(Buffer.from(bytes));
+    this.valueBytes += bytes.length;
+  }
+
+  /** The CR that ended an earlier chunk turned out to precede the delimiter. */
+  private dropHeldCr(): void {
+    this.valueBytes--;
+    const last = this.valueChunks[this.valueChunks.length - 1];
+    if (last !== undefined && this.valueBytes < VALUE_KEEP_BYTES + 1) this.valueChunks[this.valueChunks.length - 1] = last.subarray(0, -1);
+    this.valueEndsInCr = false;
+  }
+
+  private finishPart(): void {
+    if (this.state === 'value' && this.name !== undefined) this.register(this.name);
+    this.state = 'boundary';
+  }
+
+  private register(name: string): void {
+    const k = normaliseKey(bytesToText(Buffer.from(name, 'latin1')));
+    if (k === null) return;
+    if (this.parts > PHP_MAX_INPUT_VARS_FLOOR && MATTERING_KEYS.has(k.key)) this.ambiguous ??= 'input_vars_past_default_limit';
+    const value = bytesToText(Buffer.concat(this.valueChunks).subarray(0, VALUE_KEEP_BYTES));
+    this.fields.set(k.key, k.isArray ? ARRAY_MARKER : value);
+    this.onField?.(k.key, k.isArray || this.valueBytes > 0);
+  }
+}
+
+/** Parse a whole buffered body. */
+export function readPhpMultipart(contentType: string, body: Buffer): MultipartRead {
+  const r = new PhpMultipartReader(contentType);
+  r.write(body);
+  return r.end();
+}
+
+/** `name` and `filename` of a Content-Disposition value, as PHP's getword/getword_conf read them. */
+function readDisposition(value: string): { name?: string; filename?: string } {
+  let name: string | undefined;
+  let filename: string | undefined;
+  let cd = value.replace(/^[ \t\n\v\f\r]+/, '');
+  while (cd !== '') {
+    const [pair, rest] = getWord(cd, ';');
+    cd = rest.replace(/^[ \t\n\v\f\r]+/, '');
+    if (!pair.includes('=')) continue;
+    const [key, after] = getWord(pair, '=');
+    const lower = key.toLowerCase();
+    if (lower === 'name') name = getWordConf(after);
+    else if (lower === 'filename') filename = getWordConf(after);
+  }
+  return { ...(name !== undefined ? { name } : {}), ...(filename !== undefined ? { filename } : {}) };
+}
+
+/** php_ap_getword: up to `stop` outside quotes; the stops after it are skipped. */
+function getWord(line: string, stop: string): [string, string] {
+  let pos = 0;
+  while (pos < line.length && line[pos] !== stop) {
+    const quote = line[pos];
+    if (quote === '"' || quote === "'") {
+      pos++;
+      while (pos < line.length && line[pos] !== quote) pos += line[pos] === '\\' && line[pos + 1] === quote ? 2 : 1;
+      if (pos < line.length) pos++;
+    } else {
+      pos++;
+    }
+  }
+  if (pos >= line.length) return [line, ''];
+  const word = line.slice(0, pos);
+  while (line[pos] === stop) pos++;
+  return [word, line.slice(pos)];
+}
+
+/** php_ap_getword_conf: a quoted value (backslash escapes) or one up to white space. */
+function getWordConf(s: string): string {
+  const str = s.replace(/^[ \t\n\v\f\r]+/, '');
+  if (str === '') return '';
+  const quote = str[0];
+  if (quote === '"' || quote === "'") {
+    let end = 1;
+    for (;;) {
+      while (end < str.length && str[end] !== quote) end++;
+      if (end < str.length && str[end - 1] === '\\') {
+        end++;
+        continue;
+      }
+      break;
+    }
+    return substringConf(str.slice(1, end), quote);
+  }
+  const m = /^[^ \t\n\v\f\r]*/.exec(str)!;
+  return substringConf(m[0], '');
+}
+
+function substringConf(s: string, quote: string): string {
+  let out = '';
+  for (let i = 0; i < s.length && (quote === '' || s[i] !== quote); i++) {
+    if (s[i] === '\\' && (s[i + 1] === '\\' || (quote !== '' && s[i + 1] === quote))) out += s[++i];
+    else out += s[i];
+  }
+  return out;
+}
+
+/** PHP uploads a file only when the `[` and `]` of its name balance, each `]` followed by `[` or the end. */
+function bracketsBalanced(name: string): boolean {
+  let depth = 0;
+  for (let i = 0; i < name.length; i++) {
+    const c = name[i];
+    if (c === '[') depth++;
+    else if (c === ']') {
+      depth--;
+      if (i + 1 < name.length && name[i + 1] !== '[') return false;
+    }
+    if (depth < 0) return false;
+  }
+  return depth === 0;
+}
