@@ -148,6 +148,13 @@ describe('readPhpMultipart', () => {
     expect(whole.get('AUTH_FORM')).toBe('Y');
   });
 
+  it('reports a Content-Type that names boundary twice', () => {
+    const text = '--X\r\nContent-Disposition: form-data; name="AUTH_FORM"\r\n\r\nY\r\n--X--\r\n';
+    for (const ct of ['multipart/form-data; BOUNDARY=X; boundary=Y', 'multipart/form-data; xboundary=X; boundary=X']) {
+      expect(readPhpMultipart(ct, Buffer.from(text)).ambiguous).toBe('boundary_named_twice');
+    }
+  });
+
   it('reports a file part named like a login field, and a field past 1000 parts', () => {
     const file = '--B\r\nContent-Disposition: form-data; name="USER_LOGIN"; filename="x"\r\n\r\nbob\r\n--B--\r\n';
     expect(readPhpMultipart('multipart/form-data; boundary=B', Buffer.from(file)).ambiguous).toBe('file_part_named_USER_LOGIN');

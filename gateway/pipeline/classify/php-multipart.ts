@@ -25,7 +25,8 @@
  *   line, as PHP does.
  *
  * Where PHP's answer depends on the portal's php.ini and the body could tell two stories, the reader
- * reports the body as ambiguous instead of choosing (the edge refuses it): a field the classifier reads
+ * reports the body as ambiguous instead of choosing (the edge refuses it): a Content-Type that names
+ * `boundary` twice (PHP's first-match rule is not every reader's), a field the classifier reads
  * past the first 1000 parts (max_input_vars, max_multipart_body_parts), a file part named like such a
  * field (it would hide later fields of that name), a file beyond the 20th (max_file_uploads) or any file
  * whose content starts with the boundary line (read or scanned depending on upload settings).
@@ -97,6 +98,9 @@ export class PhpMultipartReader {
   private valueEndsInCr = false;
 
   constructor(contentType: string) {
+    // Two `boundary` parameters (any case, `xboundary` included): PHP takes one by its own rules, most
+    // other readers another. No client sends two; the body is not read either way.
+    if ((contentType.match(/boundary/gi) ?? []).length > 1) this.ambiguous = 'boundary_named_twice';
     const boundary = phpBoundary(contentType);
     if (boundary === undefined || boundary === '') {
       this.state = 'done';
