@@ -148,10 +148,13 @@ describe('readPhpMultipart', () => {
     expect(whole.get('AUTH_FORM')).toBe('Y');
   });
 
-  it('reports a Content-Type that names boundary twice', () => {
+  it('reports a Content-Type whose boundary PHP reads otherwise than a parameter-wise reader', () => {
     const text = '--X\r\nContent-Disposition: form-data; name="AUTH_FORM"\r\n\r\nY\r\n--X--\r\n';
-    for (const ct of ['multipart/form-data; BOUNDARY=X; boundary=Y', 'multipart/form-data; xboundary=X; boundary=X']) {
-      expect(readPhpMultipart(ct, Buffer.from(text)).ambiguous).toBe('boundary_named_twice');
+    for (const ct of ['multipart/form-data; BOUNDARY=X; boundary=Y', 'multipart/form-data; xboundary=X; boundary=Y', 'multipart/form-data; boundary = X', 'multipart/form-data; boundary=X, text/plain']) {
+      expect(readPhpMultipart(ct, Buffer.from(text)).ambiguous).toBe('boundary_read_two_ways');
+    }
+    for (const ct of ['multipart/form-data; boundary=X;', 'multipart/form-data; boundary="X"', 'multipart/form-data; boundary=----pcboundary', 'multipart/form-data; charset=utf-8; BOUNDARY=X']) {
+      expect(readPhpMultipart(ct, Buffer.from(text)).ambiguous).toBeUndefined();
     }
   });
 

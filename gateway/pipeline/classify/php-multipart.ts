@@ -25,8 +25,9 @@
  *   line, as PHP does.
  *
  * Where PHP's answer depends on the portal's php.ini and the body could tell two stories, the reader
- * reports the body as ambiguous instead of choosing (the edge refuses it): a Content-Type that names
- * `boundary` twice (PHP's first-match rule is not every reader's), a field the classifier reads
+ * reports the body as ambiguous instead of choosing (the edge refuses it): a Content-Type whose boundary
+ * PHP reads otherwise than a parameter-wise reader does (two `boundary` parameters, `xboundary=`,
+ * spaces around `=`, a `,` in the value), a field the classifier reads
  * past the first 1000 parts (max_input_vars, max_multipart_body_parts), a file part named like such a
  * field (it would hide later fields of that name), a file beyond the 20th (max_file_uploads) or any file
  * whose content starts with the boundary line (read or scanned depending on upload settings).
@@ -56,6 +57,19 @@ export function phpBoundary(contentType: string): string | undefined {
   }
   const end = rest.search(/[,;]/);
   return end < 0 ? rest : rest.slice(0, end);
+}
+
+/** The `boundary` parameters of a Content-Type read parameter by parameter (`;`-separated, quotes kept together). */
+function parameterBoundaries(contentType: string): string[] {
+  const out: string[] = [];
+  const params = contentType.match(/(?:[^;"]|"[^"]*")+/g) ?? [];
+  for (const param of params.slice(1)) {
+    const eq = param.indexOf('=');
+    if (eq < 0 || param.slice(0, eq).trim().toLowerCase() !== 'boundary') continue;
+    const value = param.slice(eq + 1).trim();
+    out.push(value.startsWith('"') && value.endsWith('"') && value.length >= 2 ? value.slice(1, -1) : value);
+  }
+  return out;
 }
 
 export interface MultipartRead {
@@ -98,10 +112,12 @@ export class PhpMultipartReader {
   private valueEndsInCr = false;
 
   constructor(contentType: string) {
-    // Two `boundary` parameters (any case, `xboundary` included): PHP takes one by its own rules, most
-    // other readers another. No client sends two; the body is not read either way.
-    if ((contentType.match(/boundary/gi) ?? []).length > 1) this.ambiguous = 'boundary_named_twice';
     const boundary = phpBoundary(contentType);
+    // PHP's boundary is not the one a parameter-wise reader (RFC 2045, busboy, another hop) takes: two
+    // `boundary` parameters, an `xboundary=` before it, spaces around `=`, a `,` in the value. No client
+    // sends that; the body is not read either way.
+    const others = parameterBoundaries(contentType);
+    if (others.length > 1 || (others.length === 1 && others[0] !== boundary)) this.ambiguous = 'boundary_read_two_ways';
     if (boundary === undefined || boundary === '') {
       this.state = 'done';
       this.lineCap = FILL_UNIT;
