@@ -6,7 +6,7 @@
  */
 import { classify, needsForm, readFormBody } from '../../gateway/pipeline/classify';
 import type { Credentials, FormFields, Principal, RequestKind, RestCall } from '../../gateway/pipeline/request';
-import { basic, head, multipart, URLENCODED } from './helpers';
+import { basic, BOUNDARY, head, multipart, URLENCODED } from './helpers';
 
 interface Row {
   readonly name: string;
@@ -176,6 +176,22 @@ const rows: Row[] = [
   { name: 'absolute-form with userinfo is refused', target: 'https://user@Other.Host.:443/crm/?AUTH_FORM=Y&TYPE=AUTH&USER_LOGIN=abs', kind: 'other', portal: 'other.host', refused: 'target_authority' },
   { name: 'absolute-form without a path', target: 'http://other.host', kind: 'other', portal: 'other.host', path: '/' },
   { name: 'asterisk-form', method: 'OPTIONS', target: '*', kind: 'other' },
+  // ---- issue 15: one parse of every request ----
+  { name: 'query creds, AUTH_FORM in the body, any page', method: 'POST', target: '/crm/?USER_LOGIN=q1&USER_PASSWORD=pw1', body: 'AUTH_FORM=Y&TYPE=AUTH', kind: 'login', principal: { login: 'q1', loginVia: 'form' }, credentials: { password: 'pw1' }, reason: 'auth_form:post', buffered: true },
+  { name: 'query creds spelled USER.LOGIN, body AUTH%5FFORM', method: 'POST', target: '/?USER.LOGIN=q2&USER+PASSWORD=pw1', body: 'AUTH%5FFORM=Y&TYPE=AUTH', kind: 'login', principal: { login: 'q2' }, buffered: true },
+  { name: '/rest./ with a login body: refused', method: 'POST', target: '/rest./', body: 'AUTH_FORM=Y&TYPE=AUTH&USER_LOGIN=r1&USER_PASSWORD=pw1', kind: 'login', principal: { login: 'r1' }, refused: 'login_on_rest_path', buffered: true },
+  { name: '/REST/ webhook with a login body: refused', method: 'POST', target: '/REST/1/abc123/user.current', body: 'AUTH_FORM=Y&TYPE=AUTH&USER_LOGIN=r2', kind: 'login', refused: 'login_on_rest_path', buffered: true },
+  { name: 'bx_hit_hash on a REST spelling: refused', target: '/rest%2e/?bx_hit_hash=abcdef', kind: 'login', refused: 'login_on_rest_path' },
+  { name: 'absolute-form, escaped authority: refused', method: 'POST', target: 'http://portal%2eexample.com/auth/', kind: 'other', portal: 'portal%2eexample.com', refused: 'target_authority' },
+  { name: 'absolute-form, empty authority: refused', target: 'http:///other.host/rest/1/abc123/user.current', kind: 'other', refused: 'target_authority' },
+  { name: 'absolute-form, another scheme: refused', target: 'ftp://portal.example.com/auth/', kind: 'other', refused: 'target_scheme' },
+  { name: 'a login key past 1000 query pairs: refused', target: `/crm/?AUTH_FORM=Y&TYPE=AUTH&USER_LOGIN=a&${'x=1&'.repeat(1000)}USER_LOGIN=b`, kind: 'other', refused: 'input_vars:USER_LOGIN' },
+  { name: 'harmless keys past 1000 pairs are fine', target: `/crm/?AUTH_FORM=Y&TYPE=AUTH&USER_LOGIN=a1&${'x=1&'.repeat(1000)}y=2`, kind: 'login', principal: { login: 'a1' } },
+  { name: 'multipart boundary=X; (PHP reads X)', method: 'POST', target: '/crm/', body: { contentType: `multipart/form-data; boundary=${BOUNDARY};`, body: multipart([{ name: 'AUTH_FORM', value: 'Y' }, { name: 'TYPE', value: 'AUTH' }, { name: 'USER_LOGIN', value: 'mb1' }]).body }, kind: 'login', principal: { login: 'mb1' }, buffered: true },
+  { name: 'multipart boundary with / = :', method: 'POST', target: '/crm/', body: { contentType: 'multipart/form-data; boundary=a/b=c:d', body: multipart([{ name: 'AUTH_FORM', value: 'Y' }, { name: 'USER_LOGIN', value: 'mb2' }], 'a/b=c:d').body }, kind: 'login', principal: { login: 'mb2' }, buffered: true },
+  { name: 'multipart naming boundary twice: refused', method: 'POST', target: '/crm/', body: { contentType: `multipart/form-data; BOUNDARY=${BOUNDARY}; boundary=other`, body: multipart([{ name: 'AUTH_FORM', value: 'Y' }]).body }, kind: 'other', buffered: true, refused: 'multipart:boundary_read_two_ways' },
+  { name: 'multipart part after the closing delimiter counts', method: 'POST', target: '/crm/', body: { contentType: 'multipart/form-data; boundary=B', body: Buffer.from('--B\r\nContent-Disposition: form-data; name="x"\r\n\r\n1\r\n--B--\r\n--B\r\nContent-Disposition: form-data; name=AUTH_FORM\r\n\r\nY\r\n--B\r\nContent-Disposition: form-data; name=USER_LOGIN\r\n\r\nmb3\r\n--B--\r\n') }, kind: 'login', principal: { login: 'mb3' }, buffered: true },
+  { name: 'POST form to the REST services index is read', method: 'POST', target: '/bitrix/services/rest/index.php', body: 'method=user.current&auth=tokF', kind: 'rest', principal: { restVia: 'oauth' }, rest: { method: 'user.current', entry: 'services_index' }, credentials: { oauthToken: 'tokF' }, buffered: true },
   // ---- hostile input never throws ----
   { name: 'broken escapes', target: '/%%%/x?%%%=%%&%zz', kind: 'other' },
   { name: 'raw high bytes', target: '/\xff\xfe/\xc0\xaf?\xff=\xfe', kind: 'other' },
@@ -221,6 +237,6 @@ describe('classification table', () => {
     expect(classified.portal).toBe(row.portal ?? 'portal.example.com');
     if (row.body !== undefined && row.buffered !== undefined) expect(buffered).toBe(row.buffered);
     // Secrets live in Credentials only.
-    expect(JSON.stringify(classified)).not.toMatch(/pw\d|New-Pw1|cw1|abc123|code7|tokA|RT1/);
+    expect(JSON.stringify(classified)).not.toMatch(/pw\d|New-Pw1|cw1|abc123|code7|tokA|tokF|RT1/);
   });
 });

@@ -9,7 +9,7 @@
  * Refused (400) instead of classified, because the portal could read them two ways:
  * - a target whose authority or form a forwarding normaliser would change (target.ts);
  * - a key the classifier reads past the first 1000 pairs of the query (max_input_vars, php-params.ts);
- * - a non-empty AUTH_FORM on a path that may be REST: the canonical path takes the union of every
+ * - a non-empty AUTH_FORM (or `bx_hit_hash`) on a path that may be REST: the canonical path takes the union of every
  *   layer's reading, so a spelling such as `/rest./` or `/REST/` can be REST to the classifier and a
  *   page (whose prolog runs the login) to the portal. Such a request is neither a REST call nor a login
  *   the gateway can count for sure; no integration sends AUTH_FORM.
@@ -71,19 +71,23 @@ export function headCarriesAuthForm(head: RequestHead): boolean {
 export function classify(head: RequestHead, form: FormFields | undefined, _opts: ClassifyOptions = {}): ClassifyResult {
   const target = parseTarget(head.target);
   const portal = canonicalPortal(headerValue(head.headers.host), target.absoluteHost);
-  if (target.invalid !== undefined) return refuse(target, result(portal, 'other', canonicalPath(target.rawPath), {}, `refused:${target.invalid}`, {}), target.invalid);
+  // A refused target is logged by its first segment only: what follows may be a webhook code.
+  if (target.invalid !== undefined) return refuse(target, result(portal, 'other', firstSegment(canonicalPath(target.rawPath)), {}, `refused:${target.invalid}`, {}), target.invalid);
   const resolved = resolvePath(target.rawPath);
-  const path = resolved.path;
   const sources = loginSources(target.rawQuery, form, headerValue(head.headers.cookie));
+  const auth = readAuthorization(head.headers.authorization);
+  const rest = resolved.route === undefined ? undefined : classifyRest(head, portal, resolved.route, resolved.path, mergeRequest(sources.query ?? new Map(), form), auth);
+  // The path as logged: a REST path has its webhook code replaced.
+  const path = rest?.classified.path ?? resolved.path;
   const late = lateMatteringKey(target.rawQuery) ?? (sources.queryAlt !== undefined ? lateMatteringKey(target.rawQuery, '&;') : undefined);
   if (late !== undefined) return refuse(target, result(portal, 'other', path, {}, 'refused:input_vars', {}), `input_vars:${late}`);
   const decision = decideAuthForm(sources, head.method);
-  const auth = readAuthorization(head.headers.authorization);
-  if (resolved.route !== undefined) {
+  if (rest !== undefined) {
     if (decision !== undefined && decision.kind !== 'other') {
       return refuse(target, result(portal, decision.kind, path, decision.principal, 'refused:login_on_rest_path', {}), 'login_on_rest_path');
     }
-    return { ...classifyRest(head, portal, resolved.route, path, mergeRequest(sources.query ?? new Map(), form), auth), target };
+    if (hitHash(sources) !== undefined) return refuse(target, result(portal, 'login', path, { loginVia: 'hash' }, 'refused:login_on_rest_path', {}), 'login_on_rest_path');
+    return { ...rest, target };
   }
   const httpLogin = httpLoginOf(auth);
 
@@ -106,6 +110,11 @@ export function classify(head: RequestHead, form: FormFields | undefined, _opts:
     return { ...result(portal, 'websocket', path, {}, 'upgrade:websocket', {}), target };
   }
   return { ...result(portal, 'other', path, {}, 'other', {}), target };
+}
+
+function firstSegment(path: string): string {
+  const second = path.indexOf('/', 1);
+  return second < 0 ? path : `${path.slice(0, second)}/…`;
 }
 
 function refuse(target: RequestTarget, r: Omit<ClassifyResult, 'target'>, why: string): ClassifyResult {
