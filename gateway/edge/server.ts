@@ -83,10 +83,11 @@ export function createEdgeServer(deps: EdgeDeps): http.Server {
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     try {
       const client = clientOf(req, deps.trustedProxies);
-      const { classified } = classify(headOf(req, client), undefined);
+      const { classified, target } = classify(headOf(req, client), undefined);
       // Behind nginx, an "upgrade" carrying a login or a REST call is just a request to PHP: relaying it
-      // as a WebSocket would skip the pipeline. Only push & pull style upgrades are relayed.
-      const relayed = classified.kind === 'websocket';
+      // as a WebSocket would skip the pipeline. Only push & pull style upgrades are relayed, and only
+      // with an origin-form target (the relay would send an absolute-form one under the client's Host).
+      const relayed = classified.kind === 'websocket' && target.form === 'origin';
       deps.onUpgrade(classified, client, relayed);
       if (!relayed) {
         deps.onEdgeError('PC_ERR_BAD_REQUEST');
