@@ -47,6 +47,7 @@ export interface ClassifyResult {
   /** Set when the request must be refused (400) instead of forwarded: why. */
   readonly refused?: string;
 }
+const NO_FIELDS: ReadonlyMap<string, string> = new Map();
 const OAUTH_TOKEN_PATH = /^\/oauth\/token(?:\/|$)/i;
 const SESSION_COOKIE = /(?:^|[;,]\s*)(?:PHPSESSID|BITRIX_SM_[A-Za-z0-9_]*)=/i;
 
@@ -76,7 +77,7 @@ export function classify(head: RequestHead, form: FormFields | undefined, _opts:
   const resolved = resolvePath(target.rawPath);
   const sources = loginSources(target.rawQuery, form, headerValue(head.headers.cookie));
   const auth = readAuthorization(head.headers.authorization);
-  const rest = resolved.route === undefined ? undefined : classifyRest(head, portal, resolved.route, resolved.path, mergeRequest(sources.query ?? new Map(), form), auth);
+  const rest = resolved.route === undefined ? undefined : classifyRest(head, portal, resolved.route, resolved.path, form === undefined ? sources.query ?? NO_FIELDS : mergeRequest(sources.query ?? NO_FIELDS, form), auth);
   // The path as logged: a REST path has its webhook code replaced.
   const path = rest?.classified.path ?? resolved.path;
   const late = lateMatteringKey(target.rawQuery) ?? (sources.queryAlt !== undefined ? lateMatteringKey(target.rawQuery, '&;') : undefined);
@@ -105,7 +106,7 @@ export function classify(head: RequestHead, form: FormFields | undefined, _opts:
   if (hitHash(sources) !== undefined) {
     return { ...result(portal, 'login', path, { loginVia: 'hash' }, 'hit_hash', {}), target };
   }
-  if (OAUTH_TOKEN_PATH.test(path)) return { ...classifyOAuthToken(portal, path, sources.query ?? new Map(), form), target };
+  if (OAUTH_TOKEN_PATH.test(path)) return { ...classifyOAuthToken(portal, path, sources.query ?? NO_FIELDS, form), target };
   if (/websocket/i.test(headerValue(head.headers.upgrade) ?? '')) {
     return { ...result(portal, 'websocket', path, {}, 'upgrade:websocket', {}), target };
   }

@@ -44,7 +44,7 @@ export class FormSniffer {
     if (kind === 'urlencoded') {
       this.urlencoded = new UrlencodedAuthFormScanner(() => { this.found = true; });
     } else if (kind === 'multipart') {
-      const reader = new PhpMultipartReader(contentType);
+      const reader = new PhpMultipartReader(contentType, 16); // only "non-empty?" is asked
       reader.onField = (key, nonEmpty) => {
         if (key === TARGET && nonEmpty) this.found = true;
       };

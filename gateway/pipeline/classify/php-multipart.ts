@@ -40,8 +40,6 @@ import { bytesToText } from './bytes';
 const FILL_UNIT = 5 * 1024;
 /** PHP's default max_file_uploads. */
 const MAX_FILE_UPLOADS = 20;
-/** Bytes of a field's value kept (the classifier reads short fields; longer ones stay non-empty). */
-const VALUE_KEEP_BYTES = 64 * 1024;
 
 /** The boundary PHP takes from a Content-Type, or undefined when PHP finds none. */
 export function phpBoundary(contentType: string): string | undefined {
@@ -111,7 +109,12 @@ export class PhpMultipartReader {
   private valueBytes = 0;
   private valueEndsInCr = false;
 
-  constructor(contentType: string) {
+  /**
+   * `keepValueBytes`: how much of each field's value to keep. A whole buffered body keeps everything
+   * (a login padded past any cap must trim as PHP trims it); a streaming scanner that only asks
+   * "non-empty?" keeps a few bytes, so that memory stays bounded whatever the body's size.
+   */
+  constructor(contentType: string, private readonly keepValueBytes = Number.POSITIVE_INFINITY) {
     const boundary = phpBoundary(contentType);
     // PHP's boundary is not the one a parameter-wise reader (RFC 2045, busboy, another hop) takes: two
     // `boundary` parameters, an `xboundary=` before it, spaces around `=`, a `,` in the value. No client
@@ -294,7 +297,7 @@ export class PhpMultipartReader {
     }
     if (bytes.length === 0) return;
     this.valueEndsInCr = bytes[bytes.length - 1] === 0x0d;
-    if (this.valueBytes < VALUE_KEEP_BYTES + 1) this.valueChunks.push(Buffer.from(bytes));
+    if (this.valueBytes < this.keepValueBytes) this.valueChunks.push(Buffer.from(bytes));
     this.valueBytes += bytes.length;
   }
 
@@ -302,7 +305,7 @@ export class PhpMultipartReader {
   private dropHeldCr(): void {
     this.valueBytes--;
     const last = this.valueChunks[this.valueChunks.length - 1];
-    if (last !== undefined && this.valueBytes < VALUE_KEEP_BYTES + 1) this.valueChunks[this.valueChunks.length - 1] = last.subarray(0, -1);
+    if (last !== undefined && last.length > 0 && last[last.length - 1] === 0x0d) this.valueChunks[this.valueChunks.length - 1] = last.subarray(0, -1);
     this.valueEndsInCr = false;
   }
 
@@ -315,7 +318,8 @@ export class PhpMultipartReader {
     const k = normaliseKey(bytesToText(Buffer.from(name, 'latin1')));
     if (k === null) return;
     if (this.parts > PHP_MAX_INPUT_VARS_FLOOR && MATTERING_KEYS.has(k.key)) this.ambiguous ??= 'input_vars_past_default_limit';
-    const value = bytesToText(Buffer.concat(this.valueChunks).subarray(0, VALUE_KEEP_BYTES));
+    const all = Buffer.concat(this.valueChunks);
+    const value = bytesToText(all.length > this.keepValueBytes ? all.subarray(0, this.keepValueBytes) : all);
     this.fields.set(k.key, k.isArray ? ARRAY_MARKER : value);
     this.onField?.(k.key, k.isArray || this.valueBytes > 0);
   }
