@@ -168,7 +168,27 @@ describe('readPhpMultipart', () => {
   });
 });
 
+/** Bodies at the edges of PHP's buffer and line rules, each checked against php-cgi. */
+const EDGE_CASES: [string, string][] = [
+  ['a header line over 5 KiB is cut, and a line of 5 KiB then the boundary starts a part', `--B\r\nContent-Disposition: form-data; name="a"; x="${'y'.repeat(5200)}"\r\n\r\n1\r\n--B\r\n${'z'.repeat(5120)}--B\r\nContent-Disposition: form-data; name="USER_LOGIN"\r\n\r\nbob\r\n--B--\r\n`],
+  ['a cancelled upload (filename="") is scanned line by line', `--B\r\nContent-Disposition: form-data; name="f"; filename=""\r\n\r\n${'z'.repeat(5120)}--B\r\nContent-Disposition: form-data; name="USER_LOGIN"\r\n\r\nbob\r\n--B--\r\n`],
+  ['a NUL ends the boundary line', '--B\0junk\r\nContent-Disposition: form-data; name="USER_LOGIN"\r\n\r\nbob\r\n--B--\r\n'],
+  ['a prefix of the delimiter at the very end', '--B\r\nContent-Disposition: form-data; name="USER_LOGIN"\r\n\r\nbob\r\n--'],
+  ['the body ends inside the headers', '--B\r\nContent-Disposition: form-data; name="USER_LOGIN"\r\n'],
+  ['one CR dropped before the delimiter', '--B\r\nContent-Disposition: form-data; name="USER_LOGIN"\r\n\r\nbob\r\r\n--B--'],
+  ['LF-only lines', '--B\nContent-Disposition: form-data; name="USER_LOGIN"\n\nbob\n--B--'],
+  ['--BX ends a value but starts no part', '--B\r\nContent-Disposition: form-data; name="USER_LOGIN"\r\n\r\nbob\r\n--BX\r\nContent-Disposition: form-data; name="TYPE"\r\n\r\nAUTH\r\n--B--'],
+  ['a part with neither name nor filename stops the reading', '--B\r\nContent-Disposition: form-data\r\n\r\nx\r\n--B\r\nContent-Disposition: form-data; name="USER_LOGIN"\r\n\r\nbob\r\n--B--'],
+  ['the first Content-Disposition wins', '--B\r\nContent-Disposition: form-data; name="a"\r\ncontent-disposition: form-data; name="USER_LOGIN"\r\n\r\nbob\r\n--B--'],
+  ['an escaped quote in the name', '--B\r\nContent-Disposition: form-data; name="US\\"ER"\r\n\r\nbob\r\n--B--'],
+];
+
 (hasPhp ? describe : describe.skip)('readPhpMultipart agrees with php-cgi', () => {
+  it.each(EDGE_CASES)('%s', (_label, text) => {
+    const bytes = Buffer.from(text, 'latin1');
+    expect(Object.fromEntries(readPhpMultipart('multipart/form-data; boundary=B', bytes).fields)).toEqual(phpPost('multipart/form-data; boundary=B', bytes));
+  });
+
   it(`gives PHP's $_POST for ${RUNS} generated bodies`, () => {
     let compared = 0;
     fc.assert(
