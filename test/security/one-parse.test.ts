@@ -88,6 +88,16 @@ function keySpelling(key: string, how: number): string {
   }
 }
 
+// First, before the guesses below can make the default policies block anything: reading every form
+// body does not stop a REST call with one from being REST.
+describe('0. control', () => {
+  test('a REST call with a form body is still REST (and reaches the portal)', async () => {
+    const { r, got } = await send({ method: 'POST', target: '/rest/1/demoadminhook001/user.current.json', headers: [['Content-Type', FORM]], body: 'select[]=ID' });
+    expect(r.status).toBe(200);
+    expect(got.length).toBe(1);
+  });
+});
+
 describe('1. login fields in the query of a request whose AUTH_FORM is in the body', () => {
   const spelled = fc.record({
     path: fc.constantFrom('/crm/', '/', '/bitrix/tools/x.php', '/auth/', '/company/personal/'),
@@ -151,12 +161,6 @@ describe('3. a path only the gateway calls REST, with a login body', () => {
       }),
       { numRuns: RUNS },
     );
-  });
-
-  test('a REST call with a form body is still REST (and reaches the portal)', async () => {
-    const { r, got } = await send({ method: 'POST', target: '/rest/1/demoadminhook001/user.current.json', headers: [['Content-Type', FORM]], body: 'select[]=ID' });
-    expect(r.status).toBe(200);
-    expect(got.length).toBe(1);
   });
 });
 
