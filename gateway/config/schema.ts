@@ -388,7 +388,7 @@ export const CONFIG_SCHEMA = {
       description: 'Size and time limits at the edge and towards the portal.',
       additionalProperties: false,
       properties: {
-        formBodyMaxBytes: { type: 'integer', minimum: 1024, description: 'Login and password-form bodies are buffered up to this size; above, 413.', default: DEFAULT_LIMITS.formBodyMaxBytes },
+        formBodyMaxBytes: { type: 'integer', minimum: 1024, description: 'Form bodies (urlencoded, multipart) are read up to this size to classify them; above, they stream through a scanner, and one that may reach the login handler is refused 413.', default: DEFAULT_LIMITS.formBodyMaxBytes },
         headersTimeoutMs: ms('The whole header block must arrive within this (slowloris guard).', DEFAULT_LIMITS.headersTimeoutMs),
         requestTimeoutMs: ms('The whole request, body included, must arrive within this.', DEFAULT_LIMITS.requestTimeoutMs),
         keepAliveTimeoutMs: ms('Idle client keep-alive connections are closed after this; keep it above your load balancer\'s idle timeout.', DEFAULT_LIMITS.keepAliveTimeoutMs),

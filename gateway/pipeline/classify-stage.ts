@@ -1,7 +1,8 @@
 /**
  * The classify stage: the request head (and form, when buffered) into a typed `Classified` value. A
  * portal's other Host names become the portal's own name here, once, so that every later stage counts
- * and blocks one portal, whatever name the client wrote.
+ * and blocks one portal, whatever name the client wrote. A request the classifier refuses (a target or
+ * fields the portal could read two ways, see classify.ts) is answered 400 here, before anything counts it.
  */
 import type { Answer } from './answer';
 import { plainAnswer } from './answer';
@@ -16,9 +17,10 @@ export function classifyStage(aliases: Readonly<Record<string, string>> = {}): B
   return {
     name: 'classify',
     run(ctx) {
-      const { classified, credentials } = classify(ctx.head, ctx.form);
+      const { classified, credentials, refused } = classify(ctx.head, ctx.form);
       const alias = hasAliases ? aliases[classified.portal] : undefined;
       ctx.classified = alias ? { ...classified, portal: alias } : classified;
+      if (refused !== undefined) return plainAnswer(400, 'Bad Request: the portal could read this request more than one way.', `refused:${refused}`);
       ctx.credentials = credentials;
       if (classified.portal === '' && classified.kind !== 'other' && classified.kind !== 'websocket') return NO_PORTAL;
       return undefined;

@@ -4,8 +4,11 @@
  *   REST call        portal's REST blocked, or its webhook / app / method blocked  → 403 envelope
  *                    a limit on its webhook / app / method / portal, over the rate → 503 QUERY_LIMIT_EXCEEDED
  *                    the portal's own bucket (mirrored), empty                     → 503 QUERY_LIMIT_EXCEEDED
+ *                    a password in its Authorization header, of a user in reset_required → 403 envelope
  *   login-like       user blocked (any login entry, OTP step, password change)     → decoy
  *                    reset_required: a password login                               → decoy
+ *                    (every login the request carries is checked: an HTTP Basic/Digest user and a form's
+ *                    USER_LOGIN in one request are two logins, and either one blocked or in reset is enough)
  *   any login/REST   address or prefix blocked (unless allowlisted)                → decoy / 403
  *
  * A password change is let through for a user in reset_required (its success ends the reset), and a
@@ -59,22 +62,24 @@ export function enforceStage(deps: EnforceDeps): BeforeStage {
       if (kind === 'rest') {
         const block = ipBlock ?? find('portal_rest', '') ?? find('webhook', s.webhook) ?? find('app', s.app) ?? find('method', s.method) ?? find('user', s.user);
         if (block) return restBlockedAnswer(deps.settingsFor(c.portal), c.rest?.format ?? 'json', `${block.kind}_blocked`);
+        // REST session auth logs in with a Basic password: the old password must not work there either.
+        if (c.principal.loginVia === 'basic' && find('reset_required', s.user)) return restBlockedAnswer(deps.settingsFor(c.portal), c.rest?.format ?? 'json', 'reset_required');
         return overLimit(deps, ctx, s) ?? portalBucket(deps, ctx);
       }
       if (!LOGIN_LIKE.has(kind)) return undefined;
       if (ipBlock) return decoy(ctx, `${ipBlock.kind}_blocked`);
       if (kind === 'password_recovery') return undefined;
-      if (find('user', s.user) || anyAlsoBlocked(deps, ctx)) return decoy(ctx, 'user_blocked');
-      if (kind === 'login' && find('reset_required', s.user)) return decoy(ctx, 'reset_required');
+      if (find('user', s.user) || anyAlso(deps, ctx, 'user')) return decoy(ctx, 'user_blocked');
+      if (kind === 'login' && (find('reset_required', s.user) || anyAlso(deps, ctx, 'reset_required'))) return decoy(ctx, 'reset_required');
       return undefined;
     },
   };
 }
 
-/** A second login in the same request (Basic and a form): blocked if it is. */
-function anyAlsoBlocked(deps: EnforceDeps, ctx: RequestContext): boolean {
+/** A second login in the same request (Basic and a form): under a block of this kind if it is. */
+function anyAlso(deps: EnforceDeps, ctx: RequestContext, kind: 'user' | 'reset_required'): boolean {
   const c = ctx.classified!;
-  return (c.principal.alsoLogins ?? []).some((login) => deps.view.find(c.portal, 'user', userId(deps.secret, c.portal, login)) !== undefined);
+  return (c.principal.alsoLogins ?? []).some((login) => deps.view.find(c.portal, kind, userId(deps.secret, c.portal, login)) !== undefined);
 }
 
 function decoy(ctx: RequestContext, reason: string): undefined {

@@ -13,12 +13,25 @@
  *   becomes `_` and the rest of the name has ` `, `.` and `[` turned into `_` (`AUTH[FORM` is
  *   `AUTH_FORM`);
  * - an empty name is dropped; a name that mangling turned into `__Host-…`/`__Secure-…` is dropped;
- * - the last value wins (the first one for cookies); max_input_vars is ignored: we read everything.
+ * - the last value wins (the first one for cookies);
+ * - PHP stops after max_input_vars pairs (1000 by default; Bitrix asks for 10 000): we read everything,
+ *   and `lateMatteringKey` tells when a key the classifier reads comes past the first 1000 pairs, where
+ *   whether the portal sees it depends on its php.ini (the request is then refused).
  */
 import { bytesToText, hexValue, stringToBytes } from './bytes';
 
 /** What a top-level key holds when PHP made it an array. */
 export const ARRAY_MARKER = '[array]';
+
+/** PHP's default max_input_vars: no portal reads fewer pairs than this (Bitrix requires 10 000). */
+export const PHP_MAX_INPUT_VARS_FLOOR = 1000;
+
+/** The top-level keys the classifier reads: where PHP's reading of them is uncertain, the request is refused. */
+export const MATTERING_KEYS: ReadonlySet<string> = new Set([
+  'AUTH_FORM', 'TYPE', 'USER_LOGIN', 'USER_PASSWORD', 'USER_EMAIL', 'USER_PHONE_NUMBER', 'USER_OTP', 'USER_CHECKWORD',
+  'USER_CONFIRM_PASSWORD', 'USER_CURRENT_PASSWORD', 'bx_hit_hash', 'auth', 'access_token', 'aplogin', 'ap', 'method',
+  'client_id', 'code', 'refresh_token',
+]);
 
 export interface NormalisedKey {
   readonly key: string;
@@ -109,6 +122,22 @@ export function parseQuery(qs: string, separators = '&'): Map<string, string> {
     registerVariable(out, phpUrlDecode(name), phpUrlDecode(value));
   }
   return out;
+}
+
+/**
+ * A key the classifier reads that comes after the first PHP_MAX_INPUT_VARS_FLOOR pairs (every piece
+ * between separators counts, empty ones too, so that we never count fewer than PHP does), or undefined.
+ */
+export function lateMatteringKey(qs: string, separators = '&'): string | undefined {
+  if (qs.length < PHP_MAX_INPUT_VARS_FLOOR) return undefined;
+  const pairs = separators === '&' ? qs.split('&') : qs.split(new RegExp(`[${escapeClass(separators)}]`));
+  for (let i = PHP_MAX_INPUT_VARS_FLOOR; i < pairs.length; i++) {
+    const pair = pairs[i]!;
+    const eq = pair.indexOf('=');
+    const k = normaliseKey(phpUrlDecode(eq < 0 ? pair : pair.slice(0, eq)));
+    if (k !== null && MATTERING_KEYS.has(k.key)) return k.key;
+  }
+  return undefined;
 }
 
 /** `$_COOKIE` from a Cookie header: `;`-separated, names raw, values rawurldecoded, first wins. */
