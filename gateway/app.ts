@@ -31,6 +31,7 @@ import { Lockout } from './lockout/lockout';
 import { Notifier } from './lockout/notify/notifier';
 import { RateBuckets } from './lockout/rate-buckets';
 import { PortalBuckets } from './lockout/portal-bucket';
+import { PortalUserIds } from './lockout/portal-user-ids';
 import { priorOffencesOf, swallowSuccess } from './lockout/runtime';
 import { senseStage } from './pipeline/sense/sense-stage';
 import { PortalFactsCache } from './pipeline/sense/portal-facts';
@@ -100,6 +101,8 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
   const events = new EventLog({ file: path.join(config.stateDir, 'events.jsonl'), maxBytes: 64 * 1024 * 1024 });
   const view = new BlockView(clock);
   await view.follow(store, (err) => onBackgroundError(err, 'block view reload'));
+  const userIds = new PortalUserIds();
+  await userIds.follow(store, (err) => onBackgroundError(err, 'portal user ids reload'));
   // Every lockout change is an audit event; the portal's admins hear of the ones that matter to them.
   const notifier = new Notifier({ settingsFor: (portal) => settingsFor(portal).notify, logger, registry: metrics.registry });
   const lockout = new Lockout({ store, view, clock, onStoreError: onBackgroundError, onAudit: (event) => notifier.onAudit(event) });
@@ -111,7 +114,7 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
   const pipeline: Pipeline = composePipeline({
     before: [
       classifyStage(config.portalAliases),
-      enforceStage({ view, buckets, portalBuckets: new PortalBuckets(buckets, batcher, clock), clock, secret, settingsFor, allowlist, ipPrefix: config.ipPrefix }),
+      enforceStage({ view, buckets, portalBuckets: new PortalBuckets(buckets, batcher, clock), clock, secret, settingsFor, allowlist, ipPrefix: config.ipPrefix, userIds }),
       senseStage({ store, policies: () => policies.current(), secret, clock, ipPrefix: config.ipPrefix, failureModes: config.storeOptions.failureModes, portalFacts: new PortalFactsCache(store, view, clock), batcher }),
       scoreStage({ globalShadow: config.shadow, priorOffences: (ctx) => priorOffencesOf(view, ctx) }),
       actStage(actDeps),
@@ -204,6 +207,7 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
       await Promise.all([closeServer(edge), closeServer(admin)]);
       await upstream.close();
       view.stop();
+      userIds.stop();
       batcher.close();
       await events.close();
       await store.close();

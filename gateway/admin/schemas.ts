@@ -87,6 +87,7 @@ export const BODY_SCHEMAS = {
         admin: { type: 'boolean', description: 'A portal administrator. Default false.' },
         owner: { type: 'boolean', description: 'The account owner (an administrator too). Default false.' },
         active: { type: 'boolean', description: 'false: a dismissed employee, who cannot vouch for anyone. Default true.' },
+        id: { type: 'integer', minimum: 1, maximum: 9007199254740991, description: "The portal's numeric user ID (user.get's ID): a user block then also refuses the REST calls of this user's incoming webhooks." },
       },
     },
   },

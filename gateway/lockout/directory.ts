@@ -32,6 +32,11 @@ export interface DirectoryInput {
   readonly owner?: boolean;
   /** false: a dismissed employee (cannot vouch for anyone). Default true. */
   readonly active?: boolean;
+  /**
+   * The portal's own numeric user ID (user.get's `ID`): the id an incoming webhook acts as
+   * (`/rest/<id>/<code>/…`), so that a user block also refuses that user's webhooks.
+   */
+  readonly id?: number;
 }
 
 export interface DirectoryEntry extends StoredRecord {
@@ -43,6 +48,8 @@ export interface DirectoryEntry extends StoredRecord {
   readonly admin: boolean;
   readonly owner: boolean;
   readonly active: boolean;
+  /** DirectoryInput.id: the portal's numeric user ID (`id` is the record's own key here). */
+  readonly portalUserId?: number;
   readonly importedAtMs: number;
 }
 
@@ -105,6 +112,7 @@ export class Directory {
         admin: u.admin === true || u.owner === true,
         owner: u.owner === true,
         active: u.active !== false,
+        ...(u.id !== undefined ? { portalUserId: u.id } : {}),
         importedAtMs: now,
       });
     }

@@ -26,7 +26,7 @@ export const importDirectory: Handler = async ({ cp, params, body }) => {
 export const getDirectory: Handler = async ({ cp, params }) => {
   const portal = portalName(params.portal!);
   const entries = await cp.directory.entries(portal);
-  return ok({ portal, items: entries.map((e) => ({ login: e.login, ...(e.email ? { email: e.email } : {}), ...(e.name ? { name: e.name } : {}), admin: e.admin, owner: e.owner, active: e.active, imported_at: new Date(e.importedAtMs).toISOString() })) });
+  return ok({ portal, items: entries.map((e) => ({ login: e.login, ...(e.email ? { email: e.email } : {}), ...(e.name ? { name: e.name } : {}), admin: e.admin, owner: e.owner, active: e.active, ...(e.portalUserId !== undefined ? { id: e.portalUserId } : {}), imported_at: new Date(e.importedAtMs).toISOString() })) });
 };
 
 export const listUsers: Handler = async ({ cp, query }) => {
