@@ -111,10 +111,14 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
   const upstream = new Upstream(config.upstream, config.limits);
   const buckets = new RateBuckets();
   const batcher = new CounterBatcher({ store, flushMs: 20, maxQueued: 512, now: () => clock.now(), onError: (err) => onBackgroundError(err, 'counter batch') });
+  const portalBuckets = new PortalBuckets(buckets, batcher, clock);
   const pipeline: Pipeline = composePipeline({
     before: [
-      classifyStage(config.portalAliases),
-      enforceStage({ view, buckets, portalBuckets: new PortalBuckets(buckets, batcher, clock), clock, secret, settingsFor, allowlist, ipPrefix: config.ipPrefix, userIds }),
+      classifyStage({
+        aliases: config.portalAliases,
+        ...(config.unknownPortals === 'refuse' ? { onlyPortals: new Set(Object.keys(config.portals)) } : {}),
+      }),
+      enforceStage({ view, buckets, portalBuckets, clock, secret, settingsFor, allowlist, ipPrefix: config.ipPrefix, userIds }),
       senseStage({ store, policies: () => policies.current(), secret, clock, ipPrefix: config.ipPrefix, failureModes: config.storeOptions.failureModes, portalFacts: new PortalFactsCache(store, view, clock), batcher }),
       scoreStage({ globalShadow: config.shadow, priorOffences: (ctx) => priorOffencesOf(view, ctx) }),
       actStage(actDeps),
@@ -170,6 +174,7 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
     lockout,
     secret,
     clock,
+    tables: () => ({ ...store.tableUsage?.(), counter_batcher: batcher.usage(), rate_buckets: buckets.usage(), portal_buckets: portalBuckets.usage() }),
     ipPrefix: config.ipPrefix,
     notifier,
   });

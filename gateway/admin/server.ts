@@ -29,6 +29,7 @@ import { AdminError, errorBody, readJson, sendJson } from './http-io';
 import { buildOpenApi } from './openapi';
 import { ROUTES, type RouteSpec } from './routes';
 import { registerStateMetrics } from './state-metrics';
+import type { TableUsage } from '../lib/bounded-table';
 import { validateQuery } from './validate';
 
 export type { PolicyControl, Readiness } from './handlers/context';
@@ -48,6 +49,8 @@ export interface AdminDeps {
   readonly ipPrefix: { readonly v4: number; readonly v6: number };
   /** Closed with the listener (it holds throttle windows and retries). */
   readonly notifier?: Notifier;
+  /** The data plane's bounded tables, for /metrics. */
+  readonly tables?: () => Readonly<Record<string, TableUsage>>;
 }
 
 const ok = (body: unknown, status = 200): Answer => ({ status, body });
@@ -115,6 +118,7 @@ export function createAdminServer(deps: AdminDeps): http.Server {
     blocks: () => deps.view.list(),
     storeHealth: () => deps.store.health(),
     lastRemoteChangeLagMs: () => deps.view.lastRemoteChangeLagMs,
+    ...(deps.tables ? { tables: deps.tables } : {}),
   });
   const ui = createConsole({ token: deps.token });
   const server = http.createServer((req, res) => {

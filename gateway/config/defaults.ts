@@ -74,6 +74,7 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   trustedProxies: [],
   allowlist: [],
   shadow: false,
+  unknownPortals: 'serve',
   portalAliases: {},
   secret: null,
   logLevel: 'info',

@@ -20,6 +20,7 @@
  * - After a drain, the local view is reloaded from Redis (other replicas wrote meanwhile) and a
  *   `resync` change tells views to reload as well.
  */
+import type { TableUsage } from '../lib/bounded-table';
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../lib/clock';
 import { PortcullisError } from '../lib/errors';
@@ -148,6 +149,10 @@ export class ResilientStore implements Store {
 
   subscribe(listener: (change: Change) => void): () => void {
     return this.feed.subscribe(listener);
+  }
+
+  tableUsage(): Readonly<Record<string, TableUsage>> {
+    return { fallback_counters: this.localCounters.usage() };
   }
 
   health(): StoreHealth {
