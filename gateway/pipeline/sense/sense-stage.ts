@@ -228,13 +228,15 @@ function assign(state: RequestState, names: readonly string[], values: readonly 
 }
 
 /**
- * The values buckets are keyed by. Personal and secret values are keyed hashes; the device is the
- * cookie's id when the client has a valid one, its fingerprint otherwise.
+ * The values buckets are keyed by. Personal and secret values are keyed hashes. The device is the
+ * identity that made it known for this user (its cookie's id, or its fingerprint), and otherwise the
+ * client's address: an unknown device's cookie or user agent costs nothing to change, its address does
+ * (DeviceSense.countingKey).
  */
 function counterKeys(deps: SenseDeps, ctx: RequestContext, state: RequestState, plan: SensePlan, ip: string): CounterKeys {
   const c = ctx.classified!;
   const creds = ctx.credentials ?? {};
-  const device = state.device ? state.device.deviceId || state.device.signals.fingerprint : '';
+  const device = state.device ? state.device.countingKey || (ip ? `ip:${ip}` : '') : '';
   const keys: { -readonly [K in keyof CounterKeys]: CounterKeys[K] } = {
     portal: c.portal,
     ...subjectsOf(deps.secret, c, creds, ip, deps.ipPrefix),
