@@ -23,6 +23,7 @@ import type { CounterBatcher } from '../sense/counter-batcher';
 import { planFor } from '../sense/plan';
 import { rememberSecondFactor, rememberSuccess, type UserRecord } from '../sense/user-record';
 import { detectOutcome } from './detect';
+import { answerSessionId, OTP_SESSION_MS, otpSessionRecordId, requestSessionId, type OtpSessionRecord } from './otp-session';
 import { applyVerdict, auditWouldHave, type ActDeps } from '../act-stage';
 import { plainAnswer, type Answer } from '../answer';
 import type { PortalAnswer } from '../stages';
@@ -91,7 +92,11 @@ export function observeStage(deps: ObserveDeps): ObserveStage {
         if (outcome.success && (r.decoy || r.blocked.includes('user'))) return deps.swallow(ctx, answer);
       }
       if (c.kind === 'login' && outcome.success) await learn(deps, ctx, state);
-      else if (c.kind === 'login' && outcome.secondFactorAsked) noteSecondFactor(deps, ctx, state);
+      else if (c.kind === 'login' && outcome.secondFactorAsked) {
+        // Waited for: the client's one-time code must find its session's user.
+        if (c.principal.login) await rememberOtpSession(deps, ctx, c.principal.login);
+        noteSecondFactor(deps, ctx, state);
+      }
       else if (c.kind === 'password_change' && outcome.success) passwordChanged(deps, ctx);
       return undefined;
     },
@@ -148,6 +153,15 @@ function noteSecondFactor(deps: ObserveDeps, ctx: RequestContext, state: Request
   if (!c.principal.login || !state.userId || state.user?.secondFactorSeen) return;
   const record = rememberSecondFactor(state.user, { id: state.userId, portal: c.portal, login: c.principal.login }, deps.clock.now());
   deps.store.put('users', c.portal, record).catch((err: unknown) => deps.onBackgroundError(err, 'remember second factor'));
+}
+
+/** The portal session now waiting for this login's one-time code (otp-session.ts). */
+function rememberOtpSession(deps: ObserveDeps, ctx: RequestContext, login: string): Promise<void> {
+  const c = ctx.classified!;
+  const sid = answerSessionId(ctx.upstream?.headers['set-cookie']) ?? requestSessionId(ctx.head.headers.cookie);
+  if (sid === undefined) return Promise.resolve();
+  const record: OtpSessionRecord = { id: otpSessionRecordId(deps.secret, c.portal, sid), portal: c.portal, login, expiresAtMs: deps.clock.now() + OTP_SESSION_MS };
+  return deps.store.put('portal_facts', c.portal, record).catch((err: unknown) => deps.onBackgroundError(err, 'remember otp session'));
 }
 
 /** After a success of the password step: remember the device, the place, and what the password showed. */

@@ -41,6 +41,7 @@ import type { PortalFactsCache } from './portal-facts';
 import type { PortalFacts, UserHistory } from '../../signals/history';
 import type { Answer } from '../answer';
 import { historyOf, userId, type UserRecord } from './user-record';
+import { otpSessionRecordId, requestSessionId, type OtpSessionRecord } from '../outcome/otp-session';
 
 export interface SenseDeps {
   readonly store: Store;
@@ -68,11 +69,29 @@ export function senseStage(deps: SenseDeps): BeforeStage {
       const kind = ctx.classified!.kind;
       const plan = planFor(set, kind);
       if (!plan.active) return undefined; // nothing reads this kind: no work, no promise
-      const done = sense(deps, ctx, set, plan);
+      // The one-time-code step's user is its portal session's, never the form's (otp-session.ts).
+      const done = kind === 'otp' ? otpUser(deps, ctx).then(() => sense(deps, ctx, set, plan)) : sense(deps, ctx, set, plan);
       const verdict = (): Answer | undefined => (ctx.state?.storeUnavailable && deps.failureModes[kind] === 'fail_closed' ? STORE_DOWN : undefined);
       return done instanceof Promise ? done.then(verdict) : verdict();
     },
   };
+}
+
+/**
+ * Sets the OTP step's login to the one its PHP session was left pending for, or removes it: PHP
+ * ignores a USER_LOGIN sent with the code, so an attacker could otherwise spread guesses over made-up
+ * users. A store that cannot answer leaves the step without a user (counted by address).
+ */
+async function otpUser(deps: SenseDeps, ctx: RequestContext): Promise<void> {
+  const c = ctx.classified!;
+  const sid = requestSessionId(ctx.head.headers.cookie);
+  let login: string | undefined;
+  if (sid !== undefined) {
+    const record = await deps.store.get<OtpSessionRecord>('portal_facts', c.portal, otpSessionRecordId(deps.secret, c.portal, sid)).catch(() => undefined);
+    if (record && record.expiresAtMs > deps.clock.now()) login = record.login;
+  }
+  const { login: _formLogin, ...rest } = c.principal;
+  ctx.classified = { ...c, principal: login !== undefined ? { ...rest, login } : rest };
 }
 
 /** `group.name` strings, made once per name (put runs for every group of every request). */
