@@ -32,6 +32,7 @@ import { Notifier } from './lockout/notify/notifier';
 import { RateBuckets } from './lockout/rate-buckets';
 import { PortalBuckets } from './lockout/portal-bucket';
 import { PortalUserIds } from './lockout/portal-user-ids';
+import { AppUsers } from './lockout/app-users';
 import { priorOffencesOf, swallowSuccess } from './lockout/runtime';
 import { senseStage } from './pipeline/sense/sense-stage';
 import { PortalFactsCache } from './pipeline/sense/portal-facts';
@@ -102,6 +103,7 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
   const view = new BlockView(clock);
   await view.follow(store, (err) => onBackgroundError(err, 'block view reload'));
   const userIds = new PortalUserIds();
+  const appUsers = new AppUsers();
   await userIds.follow(store, (err) => onBackgroundError(err, 'portal user ids reload'));
   // Every lockout change is an audit event; the portal's admins hear of the ones that matter to them.
   const notifier = new Notifier({ settingsFor: (portal) => settingsFor(portal).notify, logger, registry: metrics.registry });
@@ -118,7 +120,7 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
         aliases: config.portalAliases,
         ...(config.unknownPortals === 'refuse' ? { onlyPortals: new Set(Object.keys(config.portals)) } : {}),
       }),
-      enforceStage({ view, buckets, portalBuckets, clock, secret, settingsFor, allowlist, ipPrefix: config.ipPrefix, userIds }),
+      enforceStage({ view, buckets, portalBuckets, clock, secret, settingsFor, allowlist, ipPrefix: config.ipPrefix, userIds, appUsers }),
       senseStage({ store, policies: () => policies.current(), secret, clock, ipPrefix: config.ipPrefix, failureModes: config.storeOptions.failureModes, portalFacts: new PortalFactsCache(store, view, clock), batcher }),
       scoreStage({ globalShadow: config.shadow, priorOffences: (ctx) => priorOffencesOf(view, ctx) }),
       actStage(actDeps),
@@ -134,6 +136,7 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
         settingsFor,
         globalShadow: config.shadow,
         onBackgroundError,
+        appUsers,
       }),
     ],
     record: [recordStage(loggers.requestLines, metrics, events)],
@@ -174,7 +177,7 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
     lockout,
     secret,
     clock,
-    tables: () => ({ ...store.tableUsage?.(), counter_batcher: batcher.usage(), rate_buckets: buckets.usage(), portal_buckets: portalBuckets.usage() }),
+    tables: () => ({ ...store.tableUsage?.(), counter_batcher: batcher.usage(), rate_buckets: buckets.usage(), portal_buckets: portalBuckets.usage(), app_users: appUsers.usage() }),
     ipPrefix: config.ipPrefix,
     notifier,
   });

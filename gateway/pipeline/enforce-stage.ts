@@ -2,7 +2,7 @@
  * The enforce stage: known blocks and limits, read from the in-process view (never a store round trip).
  *
  *   REST call        portal's REST blocked, or its webhook / app / method blocked  → 403 envelope
- *                    the user its webhook acts as blocked (directory ids)          → 403 envelope
+ *                    the user its webhook or app acts as blocked (directory ids)   → 403 envelope
  *                    a limit on its webhook / app / method / portal, over the rate → 503 QUERY_LIMIT_EXCEEDED
  *                    a limit of 0 requests (a breaker) on any of them               → 403, scoped envelope
  *                    the portal's own bucket (mirrored), empty                     → 503 QUERY_LIMIT_EXCEEDED
@@ -21,6 +21,7 @@ import type { BlockView } from '../lockout/block-view';
 import type { BlockKind, BlockRecord } from '../lockout/blocks';
 import { prepareDecoy } from '../lockout/decoy/prepare';
 import type { PortalBuckets } from '../lockout/portal-bucket';
+import type { AppUsers } from '../lockout/app-users';
 import type { PortalUserIds } from '../lockout/portal-user-ids';
 import type { RateBuckets } from '../lockout/rate-buckets';
 import { restBlockedAnswer, restCutOffAnswer, restLimitAnswer } from '../lockout/rest-answer';
@@ -42,6 +43,8 @@ export interface EnforceDeps {
   readonly ipPrefix: { readonly v4: number; readonly v6: number };
   /** The portal's numeric user ids (from the directory): whose webhook a call is. Absent: unknown. */
   readonly userIds?: PortalUserIds;
+  /** Which portal user an app's token acts as, where learned. Absent: unknown. */
+  readonly appUsers?: AppUsers;
 }
 
 const LOGIN_LIKE = new Set(['login', 'otp', 'password_change', 'password_recovery']);
@@ -64,9 +67,12 @@ export function enforceStage(deps: EnforceDeps): BeforeStage {
       if (kind === 'rest') {
         const block = ipBlock ?? find('portal_rest', '') ?? find('webhook', s.webhook) ?? find('app', s.app) ?? find('method', s.method) ?? find('user', s.user);
         if (block) return restBlockedAnswer(deps.settingsFor(c.portal), c.rest?.format ?? 'json', `${block.kind}_blocked`);
-        // A blocked user's own webhooks are refused with the user, portal-wide REST block or not.
-        const webhookUser = c.principal.webhookUserId !== undefined ? deps.userIds?.userOf(c.portal, c.principal.webhookUserId) : undefined;
-        if (find('user', webhookUser)) return restCutOffAnswer(deps.settingsFor(c.portal), c.rest?.format ?? 'json', 'user');
+        // A blocked user's own webhooks and apps are refused with the user, portal-wide REST block or
+        // not: the webhook's user id is in its URL; an app token's user is learned (app-users.ts).
+        const portalUserId = c.principal.webhookUserId ?? (s.app !== undefined ? deps.appUsers?.userOf(c.portal, s.app, deps.clock.now()) : undefined);
+        if (find('user', portalUserId !== undefined ? deps.userIds?.userOf(c.portal, portalUserId) : undefined)) {
+          return restCutOffAnswer(deps.settingsFor(c.portal), c.rest?.format ?? 'json', 'user');
+        }
         return overLimit(deps, ctx, s) ?? portalBucket(deps, ctx);
       }
       if (!LOGIN_LIKE.has(kind)) return undefined;

@@ -17,7 +17,8 @@ import { webhookSubject } from '../../gateway/lockout/subjects';
 import { TEST_SECRET } from '../helpers/processes';
 import { startStack, type Stack } from '../helpers/stack';
 import { api } from '../admin/helpers';
-import { ADMIN_HOOK, BOB_HOOK, bobId } from '../security/helpers';
+import { ADMIN_HOOK, APP_TOKEN, BOB_HOOK, bobId } from '../security/helpers';
+import { userId } from '../../gateway/lockout/subjects';
 
 /** Spellings of user id n that PHP's intval reads as n (path-safe: percent-encoded where needed). */
 const spellingsOf = (n: number): string[] => ['', '0', '00', '000', '%2B', '%20', '%09'].map((p) => `${p}${n}`).concat([`${n}.0`, `${n}.9`, `${n}e0`, `${n}abc`]);
@@ -122,6 +123,35 @@ describe("a blocked user's own webhooks are refused with the user", () => {
     );
     expect(s.sim.received.filter((r) => r.url.includes(BOB_HOOK))).toEqual([]);
     expect((await call(s, `/rest/1/${ADMIN_HOOK}/user.current`)).status).toBe(200);
+  });
+
+  test("an app acting as a blocked user is refused once its token's user is learned from user.current", async () => {
+    // The app's token acts as the admin (user 1). Before the block, its user.current call passes and
+    // tells the gateway whose token it is.
+    const spellings = [
+      (m: string) => ({ path: `/rest/${m}.json?auth=${APP_TOKEN}` }),
+      (m: string) => ({ path: `/rest/${m}?access_token=${APP_TOKEN}` }),
+      (m: string) => ({ path: `/rest/${m}.json`, headers: { authorization: `Bearer ${APP_TOKEN}` } }),
+      (m: string) => ({ path: `/bitrix/services/rest/index.php?method=${m}&auth=${APP_TOKEN}` }),
+    ];
+    const go = async (sp: { path: string; headers?: Record<string, string> }) => {
+      const res = await request(`${s.gw.url}${sp.path}`, { headers: { host: 'localhost', ...sp.headers } });
+      return { status: res.statusCode, body: await res.body.text() };
+    };
+    const learned = await go(spellings[0]!('user.current'));
+    expect(learned.status).toBe(200);
+    expect(JSON.parse(learned.body).result.ID).toBe('1');
+    const admin = userId(TEST_SECRET, 'localhost', 'admin');
+    await s.gw.lockout.block({ portal: 'localhost', kind: 'user', subject: admin, login: 'admin', actor: 'operator:test', reason: 'takeover' }).durable;
+    for (const sp of spellings) {
+      for (const m of ['crm.deal.list', 'user.current', 'batch']) {
+        const r = await go(sp(m));
+        expect(r.status).toBe(403);
+        expect(JSON.parse(r.body)).toMatchObject({ error: 'ACCESS_DENIED' });
+      }
+    }
+    expect(s.rawLogs()).not.toContain(APP_TOKEN);
+    s.gw.lockout.lift(s.gw.blocks.record('localhost', 'user', admin)!, 'operator:test');
   });
 
   test('the directory listing shows the id it was given', async () => {

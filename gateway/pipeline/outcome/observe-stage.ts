@@ -30,7 +30,8 @@ import type { PortalAnswer } from '../stages';
 import { bundledCommonPasswords } from '../../signals/password/common-passwords';
 import { passwordSignals } from '../../signals/password/password-signals';
 import { WEAK_STRENGTH_AT_MOST } from '../../signals/remember';
-import { oldPasswordHash, userId } from '../../lockout/subjects';
+import { appTokenSubject, oldPasswordHash, userId } from '../../lockout/subjects';
+import { USER_CURRENT_ANSWER_BYTES, userCurrentId, type AppUsers } from '../../lockout/app-users';
 
 /** Login pages are a few KiB; anything far larger is not a login answer worth holding. */
 export const LOGIN_ANSWER_HOLD_BYTES = 512 * 1024;
@@ -52,6 +53,8 @@ export interface ObserveDeps {
   readonly globalShadow: boolean;
   /** A background write failed (logged and counted by the composition root). */
   readonly onBackgroundError: (err: unknown, what: string) => void;
+  /** Learns which user an app's token acts as, from user.current answers (absent: not learned). */
+  readonly appUsers?: AppUsers;
 }
 
 export function observeStage(deps: ObserveDeps): ObserveStage {
@@ -60,18 +63,25 @@ export function observeStage(deps: ObserveDeps): ObserveStage {
     onHead(ctx, head) {
       const state = ctx.state;
       const kind = ctx.classified!.kind;
+      // An app's user.current answer says which user its token acts as (lockout/app-users.ts): held.
+      const learnApp = kind === 'rest' && head.status === 200 && isAppUserCurrent(deps, ctx) ? { bufferUpTo: USER_CURRENT_ANSWER_BYTES } : undefined;
       // A password change is read even when no policy scores it: its success ends a reset.
-      if (!state) return kind === 'password_change' ? { bufferUpTo: LOGIN_ANSWER_HOLD_BYTES } : undefined;
+      if (!state) return kind === 'password_change' ? { bufferUpTo: LOGIN_ANSWER_HOLD_BYTES } : learnApp;
       if (kind !== 'rest') return { bufferUpTo: LOGIN_ANSWER_HOLD_BYTES };
       // REST streams: the outcome is its status, counted through the batcher (no waiting).
       const outcome = detectOutcome(kind, head, deps.settingsFor(ctx.classified!.portal));
       const counted = recordOutcome(deps, ctx, state, outcome);
       if (counted instanceof Promise) counted.catch((err: unknown) => deps.onBackgroundError(err, 'rest outcome'));
-      return undefined;
+      return learnApp;
     },
     async onAnswer(ctx, answer) {
       const state = ctx.state;
       const c = ctx.classified!;
+      // Only user.current of an app is held among REST answers (its outcome was counted at the head).
+      if (c.kind === 'rest') {
+        learnAppUser(deps, ctx, answer.body);
+        return undefined;
+      }
       const outcome = detectOutcome(c.kind, { status: answer.status, headers: ctx.upstream?.headers ?? {}, body: answer.body }, deps.settingsFor(c.portal));
       if (!state) {
         if (c.kind === 'password_change' && outcome.success) passwordChanged(deps, ctx);
@@ -101,6 +111,19 @@ export function observeStage(deps: ObserveDeps): ObserveStage {
       return undefined;
     },
   };
+}
+
+function isAppUserCurrent(deps: ObserveDeps, ctx: RequestContext): boolean {
+  const c = ctx.classified!;
+  return deps.appUsers !== undefined && c.principal.restVia === 'oauth' && c.rest?.method === 'user.current' && ctx.credentials?.oauthToken !== undefined;
+}
+
+function learnAppUser(deps: ObserveDeps, ctx: RequestContext, body: Buffer | undefined): void {
+  const c = ctx.classified!;
+  const id = userCurrentId(body);
+  const token = ctx.credentials?.oauthToken;
+  if (id === undefined || token === undefined || !deps.appUsers) return;
+  deps.appUsers.learn(c.portal, appTokenSubject(deps.secret, token), id, deps.clock.now());
 }
 
 /**
