@@ -133,6 +133,17 @@ describe('one-time-code guessing', () => {
     );
   }, 120_000);
 
+  test('a code step in a session left pending before carol was blocked gets the decoy, the right code included', async () => {
+    nextRun();
+    const session = (await passwordStep('192.0.2.31'))!;
+    await gw.lockout.block({ portal: 'localhost', kind: 'user', subject: userId(TEST_SECRET, 'localhost', 'carol'), login: 'carol', actor: 'operator:test', reason: 'test' }).durable;
+    sim.clearReceived();
+    const right = await code(session, CAROL_OTP, '192.0.2.31');
+    expect(await opensSession(right, session)).toBe(false);
+    expect(sim.received.map((r) => r.body).join('\n')).not.toContain(CAROL_OTP);
+    nextRun();
+  });
+
   test("carol's own typos (1 to 3 wrong codes, then the right one) log her in", async () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: 3 }), fc.constantFrom('body' as const, 'query' as const), async (typos, via) => {

@@ -5,6 +5,7 @@
  * the one-time-code form, the portal session it belongs to (the PHPSESSID the answer sets, else the
  * one the request sent) is remembered for that login, as a record of `portal_facts` keyed by a keyed
  * hash of the session id (the id itself is a credential, never stored), expiring after OTP_SESSION_MS.
+ * A code step whose session belongs to a blocked user gets the decoy, as the user's other logins do.
  * An OTP step is then counted for the user its session belongs to; one whose session the gateway never
  * saw pending is counted by address only.
  */
@@ -14,8 +15,11 @@ import type { StoredRecord } from '../../store/port';
 
 /** PHP's session cookie, as detect.ts reads it. */
 const SESSION_COOKIE = 'PHPSESSID';
-/** A pending second step outlives the portal's own (a few minutes) by a margin. */
-export const OTP_SESSION_MS = 30 * 60 * 1000;
+/**
+ * A pending second step lasts as long as its PHP session, which every request (a wrong code too) keeps
+ * alive: remembered for a day, so a long guessing run in one session stays counted for its user.
+ */
+export const OTP_SESSION_MS = 24 * 3600 * 1000;
 export const OTP_SESSION_ID_PREFIX = 'otp_session:';
 const MAX_SESSION_ID_CHARS = 256;
 

@@ -42,6 +42,8 @@ import type { PortalFacts, UserHistory } from '../../signals/history';
 import type { Answer } from '../answer';
 import { historyOf, userId, type UserRecord } from './user-record';
 import { otpSessionRecordId, requestSessionId, type OtpSessionRecord } from '../outcome/otp-session';
+import type { BlockView } from '../../lockout/block-view';
+import { prepareDecoy } from '../../lockout/decoy/prepare';
 
 export interface SenseDeps {
   readonly store: Store;
@@ -54,6 +56,8 @@ export interface SenseDeps {
   readonly batcher?: CounterBatcher;
   /** Portal-wide facts (active employees), cached; absent: unknown (0). */
   readonly portalFacts?: PortalFactsCache;
+  /** Live blocks: a one-time-code step of a blocked user (known from its session) gets the decoy. */
+  readonly view?: BlockView;
   /** What a request of each kind gets when the store cannot count (storeOptions.failureModes). */
   readonly failureModes: Readonly<Record<string, FailureMode>>;
 }
@@ -92,6 +96,8 @@ async function otpUser(deps: SenseDeps, ctx: RequestContext): Promise<void> {
   }
   const { login: _formLogin, ...rest } = c.principal;
   ctx.classified = { ...c, principal: login !== undefined ? { ...rest, login } : rest };
+  // The enforce stage could not know whose step this is (it reads no store): the user's block, here.
+  if (login !== undefined && deps.view?.find(c.portal, 'user', userId(deps.secret, c.portal, login))) prepareDecoy(ctx, 'user_blocked');
 }
 
 /** `group.name` strings, made once per name (put runs for every group of every request). */
