@@ -6,8 +6,9 @@
  * reached the portal.
  *
  * Against the real simulator and gateway (the gateway's clock injected, so each run starts with empty
- * windows): over cycle lengths, user-agent copies, cookie sources and addresses, fewer than 20 of the
- * attacker's guesses reach the portal, and the owner's own laptop (known by its cookie) still logs in.
+ * windows): over cycle lengths, user-agent copies, cookie sources and addresses, at most 10 of the
+ * attacker's guesses reach the portal (at most 20 when copies are mixed with an unknown device), and
+ * the owner's own laptop (known by its cookie) still logs in.
  */
 import fc from 'fast-check';
 import { request } from 'undici';
@@ -15,6 +16,8 @@ import { startGateway, type RunningGateway } from '../../gateway/app';
 import { ManualClock } from '../../gateway/lib/clock';
 import { startPortalSim, type PortalSim } from '../../portal-sim/server';
 import { captureLoggers, testConfig } from '../helpers/stack';
+import { userId } from '../../gateway/lockout/subjects';
+import { TEST_SECRET } from '../helpers/processes';
 
 const FORM = 'application/x-www-form-urlencoded';
 const LAPTOP = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
@@ -25,6 +28,7 @@ const UA_COPIES = [
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.224 Safari/537.36 ',
 ];
 const LANGS = ['en-US,en;q=0.9', 'en-GB', 'en'];
+const OTHER_UA = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15';
 const GUESSES = 40;
 
 interface Reply {
@@ -71,7 +75,7 @@ describe('device identity: known-ness and counting use the same identity', () =>
     return deviceCookie(r)!;
   }
 
-  test('cookie cycling with a copied user agent: fewer than 20 guesses reach the portal; the owner still logs in', async () => {
+  test('cookie cycling with a copied user agent: at most 10 guesses reach the portal (20 mixed with an unknown device); the owner still logs in', async () => {
     const outcomes: string[] = [];
     await fc.assert(
       fc.asyncProperty(
@@ -80,25 +84,39 @@ describe('device identity: known-ness and counting use the same identity', () =>
         fc.constantFrom(...LANGS),
         fc.constantFrom('foreign' as const, 'none' as const, 'forged' as const),
         fc.boolean(),
-        async (cycle, ua, lang, cookies, rotateIps) => {
+        fc.boolean(),
+        async (cycle, ua, lang, cookies, rotateIps, mixed) => {
           clock.advance(3600_000); // each run: fresh windows
           sim.clearReceived();
           let cookie: string | undefined;
           for (let i = 0; i < GUESSES; i++) {
             const ip = rotateIps ? `203.0.113.${20 + (i % 5)}` : '203.0.113.20';
             if (i % cycle === 0) cookie = cookies === 'foreign' ? await foreignCookie(ua, ip) : cookies === 'forged' ? `pc_device=v1.${'A'.repeat(22)}.${i.toString(36)}.${'B'.repeat(22)}` : undefined;
-            const r = await login(gw, 'localhost', 'bob', `wrong-${i}`, { 'user-agent': ua, 'accept-language': lang, 'x-forwarded-for': ip, ...(cookie ? { cookie } : {}) });
+            // Mixed: every other guess with a user agent that is no copy (an unknown device).
+            const agent = mixed && i % 2 === 1 ? OTHER_UA : ua;
+            const r = await login(gw, 'localhost', 'bob', `wrong-${i}`, { 'user-agent': agent, 'accept-language': lang, 'x-forwarded-for': ip, ...(cookie ? { cookie } : {}) });
             expect(r.status).toBe(200);
           }
           const reached = sim.received.filter((r) => r.body.includes('USER_LOGIN=bob') && r.body.includes('USER_PASSWORD=wrong-')).length;
-          outcomes.push(`cycle ${cycle} ${cookies} ${rotateIps ? '5 IPs' : '1 IP'}: ${reached}/${GUESSES} reached`);
-          expect(reached).toBeLessThan(20);
-          // The owner's laptop, known by its cookie, is untouched.
+          outcomes.push(`cycle ${cycle} ${cookies} ${rotateIps ? '5 IPs' : '1 IP'}${mixed ? ' mixed' : ''}: ${reached}/${GUESSES} reached`);
+          // A copy alone: 10 (the look-alike counter); mixed with an unknown device: at most 10 more
+          // (the unknown device's own counter, or step 2 over several addresses).
+          expect(reached).toBeLessThanOrEqual(mixed ? 20 : 10);
+          // Unknown devices from several addresses are login-takeover.yaml's step 2: bob (no second factor)
+          // is blocked with the portal's REST, the seed's block, by design. Else his laptop, known by its
+          // cookie, is untouched.
+          const block = gw.blocks.find('localhost', 'user', userId(TEST_SECRET, 'localhost', 'bob'));
+          if (block) {
+            expect(mixed && rotateIps).toBe(true);
+            expect(block.rules).toContain('weak-account-under-attack');
+            for (const b of gw.blocks.list()) gw.lockout.lift(b, 'operator:test');
+            return;
+          }
           const own = await login(gw, 'localhost', 'bob', 'Demo-Bob-2024!', { 'user-agent': LAPTOP, 'accept-language': LANGS[0]!, 'x-forwarded-for': '192.0.2.10', cookie: laptopCookie });
           expect(own.status).toBe(302);
         },
       ),
-      { numRuns: 12 },
+      { numRuns: 16 },
     );
     process.stdout.write(`device identity runs:\n  ${outcomes.join('\n  ')}\n`);
   }, 120_000);
