@@ -36,6 +36,8 @@ import { Lockout } from './lockout/lockout';
 import { Notifier } from './lockout/notify/notifier';
 import { RateBuckets } from './lockout/rate-buckets';
 import { PortalBuckets } from './lockout/portal-bucket';
+import { PortalUserIds } from './lockout/portal-user-ids';
+import { AppUsers } from './lockout/app-users';
 import { priorOffencesOf, swallowSuccess } from './lockout/runtime';
 import { senseStage } from './pipeline/sense/sense-stage';
 import { PortalFactsCache } from './pipeline/sense/portal-facts';
@@ -108,6 +110,9 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
   const events = new EventLog({ file: path.join(config.stateDir, 'events.jsonl'), maxBytes: 64 * 1024 * 1024 });
   const view = new BlockView(clock);
   await view.follow(store, (err) => onBackgroundError(err, 'block view reload'));
+  const userIds = new PortalUserIds();
+  const appUsers = new AppUsers();
+  await userIds.follow(store, (err) => onBackgroundError(err, 'portal user ids reload'));
   // Every lockout change is an audit event; the portal's admins hear of the ones that matter to them.
   // The throttle's window is a wall-time timer: under a time scale it closes as fast as the clock runs.
   const notifier = new Notifier({
@@ -133,11 +138,15 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
   const upstream = new Upstream(config.upstream, config.limits);
   const buckets = new RateBuckets();
   const batcher = new CounterBatcher({ store, flushMs: 20, maxQueued: 512, now: () => clock.now(), onError: (err) => onBackgroundError(err, 'counter batch') });
+  const portalBuckets = new PortalBuckets(buckets, batcher, clock);
   const pipeline: Pipeline = composePipeline({
     before: [
-      classifyStage(config.portalAliases),
-      enforceStage({ view, buckets, portalBuckets: new PortalBuckets(buckets, batcher, clock), clock, secret, settingsFor, allowlist, ipPrefix: config.ipPrefix }),
-      senseStage({ store, policies: () => policies.current(), secret, clock, ipPrefix: config.ipPrefix, failureModes: config.storeOptions.failureModes, portalFacts: new PortalFactsCache(store, view, clock), batcher }),
+      classifyStage({
+        aliases: config.portalAliases,
+        ...(config.unknownPortals === 'refuse' ? { onlyPortals: new Set(Object.keys(config.portals)) } : {}),
+      }),
+      enforceStage({ view, buckets, portalBuckets, clock, secret, settingsFor, allowlist, ipPrefix: config.ipPrefix, userIds, appUsers }),
+      senseStage({ store, view, policies: () => policies.current(), secret, clock, ipPrefix: config.ipPrefix, failureModes: config.storeOptions.failureModes, portalFacts: new PortalFactsCache(store, view, clock), batcher }),
       scoreStage({ globalShadow: config.shadow, priorOffences: (ctx) => priorOffencesOf(view, ctx) }),
       actStage(actDeps),
     ],
@@ -152,6 +161,7 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
         settingsFor,
         globalShadow: config.shadow,
         onBackgroundError,
+        appUsers,
       }),
     ],
     record: [recordStage(loggers.requestLines, metrics, events)],
@@ -196,6 +206,7 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
     lockout,
     secret,
     clock,
+    tables: () => ({ ...store.tableUsage?.(), counter_batcher: batcher.usage(), rate_buckets: buckets.usage(), portal_buckets: portalBuckets.usage(), app_users: appUsers.usage() }),
     ipPrefix: config.ipPrefix,
     notifier,
   });
@@ -254,6 +265,7 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
       await Promise.all([closeServer(edge), closeServer(admin), ...(scrape ? [closeServer(scrape)] : [])]);
       await upstream.close();
       view.stop();
+      userIds.stop();
       batcher.close();
       await events.close();
       await store.close();

@@ -33,6 +33,7 @@ import { buildOpenApi } from './openapi';
 import { ROUTES, type RouteSpec } from './routes';
 import { mayCall, rolesFor, type Principal } from './roles';
 import { registerStateMetrics } from './state-metrics';
+import type { TableUsage } from '../lib/bounded-table';
 import { validateQuery } from './validate';
 
 export type { PolicyControl, Readiness } from './handlers/context';
@@ -57,6 +58,8 @@ export interface AdminDeps {
   readonly ipPrefix: { readonly v4: number; readonly v6: number };
   /** Closed with the listener (it holds throttle windows and retries). */
   readonly notifier?: Notifier;
+  /** The data plane's bounded tables, for /metrics. */
+  readonly tables?: () => Readonly<Record<string, TableUsage>>;
 }
 
 const ok = (body: unknown, status = 200): Answer => ({ status, body });
@@ -127,6 +130,7 @@ export function createAdminServer(deps: AdminDeps): http.Server {
     blocks: () => deps.view.list(),
     storeHealth: () => deps.store.health(),
     lastRemoteChangeLagMs: () => deps.view.lastRemoteChangeLagMs,
+    ...(deps.tables ? { tables: deps.tables } : {}),
   });
   const ui = createConsole({ tokens: deps.tokens, log: deps.log, limits: { idleMs: deps.console.sessionIdleMs, maxMs: deps.console.sessionMaxMs } });
   const server = http.createServer((req, res) => {

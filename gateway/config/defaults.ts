@@ -77,6 +77,7 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   allowlist: [],
   shadow: false,
   timeScale: 1,
+  unknownPortals: 'serve',
   portalAliases: {},
   secret: null,
   logLevel: 'info',

@@ -239,6 +239,12 @@ export const CONFIG_SCHEMA = {
       default: DEFAULT_CONFIG.portalAliases,
       additionalProperties: { type: 'string', minLength: 1 },
     },
+    unknownPortals: {
+      type: 'string',
+      enum: ['serve', 'refuse'],
+      description: 'A Host neither under `portals` nor in `portalAliases`: serve it with portalDefaults, or refuse it (421 Misdirected Request).',
+      default: DEFAULT_CONFIG.unknownPortals,
+    },
     allowlist: {
       type: 'array',
       description: 'CIDRs (or single addresses) that no block and no policy rule ever applies to.',

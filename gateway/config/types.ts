@@ -207,6 +207,11 @@ export interface GatewayConfig {
    * as the portal it names, so that a block on one name cannot be walked around through another.
    */
   readonly portalAliases: Readonly<Record<string, string>>;
+  /**
+   * A Host that is neither under `portals` nor in `portalAliases`: `serve` it (with portalDefaults, the
+   * default), or `refuse` it with 421 Misdirected Request (a deployment that fronts known portals only).
+   */
+  readonly unknownPortals: 'serve' | 'refuse';
   /** CIDRs that no block and no rule ever applies to (the office, the monitoring). */
   readonly allowlist: readonly string[];
   /** Global shadow mode: every policy is evaluated and logged, nothing is enforced (a dry run). */

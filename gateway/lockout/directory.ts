@@ -34,7 +34,10 @@ export interface DirectoryInput {
   readonly active?: boolean;
   /** A phone number the portal recovers the password by (a recovery by phone names no login). */
   readonly phone?: string;
-  /** The portal's own numeric user ID (user.get's ID), when the directory came from the portal. */
+  /**
+   * The portal's own numeric user ID (user.get's `ID`): the id an incoming webhook acts as
+   * (`/rest/<id>/<code>/…`), so that a user block also refuses that user's webhooks.
+   */
   readonly id?: number;
 }
 
@@ -47,8 +50,9 @@ export interface DirectoryEntry extends StoredRecord {
   readonly admin: boolean;
   readonly owner: boolean;
   readonly active: boolean;
+  /** A phone number the portal recovers the password by (a recovery by phone names no login). */
   readonly phone?: string;
-  /** DirectoryInput.id (this record's own `id` is the store key). */
+  /** DirectoryInput.id: the portal's numeric user ID (`id` is the record's own key here). */
   readonly portalUserId?: number;
   readonly importedAtMs: number;
 }
@@ -114,6 +118,7 @@ export class Directory {
         admin: u.admin === true || u.owner === true,
         owner: u.owner === true,
         active: u.active !== false,
+        ...(u.id !== undefined ? { portalUserId: u.id } : {}),
         importedAtMs: now,
       });
     }

@@ -26,6 +26,7 @@
  *   request (./outage-watch.ts). An outage is logged when it starts, as a summary every
  *   storeOptions.redis.outageSummaryMs while it lasts, and when it ends.
  */
+import type { TableUsage } from '../lib/bounded-table';
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../lib/clock';
 import { PortcullisError } from '../lib/errors';
@@ -182,6 +183,10 @@ export class ResilientStore implements Store {
 
   subscribe(listener: (change: Change) => void): () => void {
     return this.feed.subscribe(listener);
+  }
+
+  tableUsage(): Readonly<Record<string, TableUsage>> {
+    return { fallback_counters: this.localCounters.usage() };
   }
 
   health(): StoreHealth {

@@ -191,7 +191,7 @@ function classifyRest(
  * segment with `{code}` (the edge forwards the original target, not this path).
  */
 function redactWebhookCode(path: string, route: RestRoute, code: string): string {
-  if (route.entry === 'services_index' || route.tail[1] !== code) return path;
+  if (route.tail[1] !== code) return path;
   const segments = path.split('/').filter((seg) => seg !== '');
   segments[segments.length - route.tail.length + 1] = '{code}';
   return `/${segments.join('/')}${path.endsWith('/') ? '/' : ''}`;
