@@ -133,7 +133,9 @@ test('Redis flushed while the replica stays connected: the probe notices and the
     expect(await bare.get('blocks', portal, 'user:u1')).toEqual({ id: 'user:u1' });
     expect(await redisCommand(own.port, 'FLUSHALL')).toBe('+OK');
     expect(await bare.get('blocks', portal, 'user:u1')).toBeUndefined();
-    await eventually(async () => (await bare.get('blocks', portal, 'user:u1')) !== undefined, 10_000, 'the block written back');
+    // The re-seed writes collection by collection and logs its one line when all are written back.
+    await eventually(() => logger.warnings.some((w) => w.code === 'PC_ERR_STORE_RESEEDED'), 10_000, 'the re-seed to finish');
+    expect(await bare.get('blocks', portal, 'user:u1')).toEqual({ id: 'user:u1' });
     expect(await bare.get('unblock_requests', portal, 'r1')).toEqual({ id: 'r1' });
     expect(await bare.portals()).toEqual([portal]);
     const lines = logger.warnings.filter((w) => w.code === 'PC_ERR_STORE_RESEEDED');
