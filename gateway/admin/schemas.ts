@@ -83,6 +83,7 @@ export const BODY_SCHEMAS = {
       properties: {
         login: text('The login, as typed at the login form.'),
         email: email,
+        phone: text("The user's phone as the portal has it (any spelling; digits are compared): a password change by phone ends this user's reset_required."),
         name: text('Full name.'),
         admin: { type: 'boolean', description: 'A portal administrator. Default false.' },
         owner: { type: 'boolean', description: 'The account owner (an administrator too). Default false.' },

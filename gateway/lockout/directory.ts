@@ -27,6 +27,8 @@ export const DIRECTORY_ID_PREFIX = 'directory:';
 export interface DirectoryInput {
   readonly login: string;
   readonly email?: string;
+  /** The user's phone, as the portal has it: a password change by phone (USER_PHONE_NUMBER) is theirs. */
+  readonly phone?: string;
   readonly name?: string;
   readonly admin?: boolean;
   readonly owner?: boolean;
@@ -39,11 +41,35 @@ export interface DirectoryEntry extends StoredRecord {
   readonly portal: string;
   readonly login: string;
   readonly email?: string;
+  readonly phone?: string;
   readonly name?: string;
   readonly admin: boolean;
   readonly owner: boolean;
   readonly active: boolean;
   readonly importedAtMs: number;
+}
+
+/**
+ * A phone number as digits only ("+7 (912) 345-67-89" → "79123456789"), so that the portal's spelling
+ * and the form's match. Too few digits to name one person: undefined.
+ */
+export function normalisePhone(phone: string): string | undefined {
+  const digits = phone.replace(/\D+/g, '');
+  return digits.length >= 5 ? digits : undefined;
+}
+
+/** Whose phone this is, by the directory: one login, or undefined (nobody's, or shared). */
+export async function loginByPhone(store: Store, portal: string, phone: string): Promise<string | undefined> {
+  const want = normalisePhone(phone);
+  if (want === undefined) return undefined;
+  const all = await store.list<DirectoryEntry>('portal_facts', portal);
+  const owners = all.filter((e) => e.id.startsWith(DIRECTORY_ID_PREFIX) && e.phone !== undefined && normalisePhone(e.phone) === want);
+  return owners.length === 1 ? owners[0]!.login : undefined;
+}
+
+/** The portal's directory lists this user (user.exists, and the portal-wide REST block's condition). */
+export async function listedInDirectory(store: Store, portal: string, uid: string): Promise<boolean> {
+  return (await store.get<DirectoryEntry>('portal_facts', portal, `${DIRECTORY_ID_PREFIX}${uid}`)) !== undefined;
 }
 
 export type UserState = 'active' | 'blocked' | 'reset_required';
@@ -87,6 +113,14 @@ export class Directory {
   }
 
   /**
+   * Whose phone this is, by the directory (digits compared): the login, or undefined when nobody's or
+   * more than one person's (a shared number names nobody). Never guessed from anything else.
+   */
+  loginByPhone(portal: string, phone: string): Promise<string | undefined> {
+    return loginByPhone(this.deps.store, portal, phone);
+  }
+
+  /**
    * Replaces the portal's directory. Entries no longer listed are removed, and their admin/owner flags
    * cleared from the learned record, so a demoted admin stops counting as one.
    */
@@ -101,6 +135,7 @@ export class Directory {
         portal,
         login: u.login.trim(),
         ...(u.email !== undefined ? { email: u.email.trim() } : {}),
+        ...(u.phone !== undefined ? { phone: u.phone.trim() } : {}),
         ...(u.name !== undefined ? { name: u.name } : {}),
         admin: u.admin === true || u.owner === true,
         owner: u.owner === true,

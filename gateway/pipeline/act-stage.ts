@@ -3,8 +3,10 @@
  *
  *   deny_attempt        this attempt only: decoy (login-like) or 403 (REST)
  *   block_user          the user, until lifted or for the duration; `also: [block_portal_rest]` is the
- *                       seed's rule: the portal's whole REST goes down with the user
- *   block_portal_rest   every REST call of the portal: 403 in the portal's envelope
+ *                       seed's rule: the portal's whole REST goes down with the user. Not for a user
+ *                       restoring access (lifecycle: a verdict never blocks one in reset_required)
+ *   block_portal_rest   every REST call of the portal: 403 in the portal's envelope; only for an account
+ *                       that exists, and at most so many times a day per portal (lockout/rest-guard.ts)
  *   block_ip            the address, or its prefix (`scope: ip_prefix`); never an allowlisted one
  *   limit               a rate on one webhook, app, method, user or the portal (scope), 503 over it
  *   require_reset       the user must change the password before any password login works
@@ -24,6 +26,7 @@ import { oldPasswordHash } from '../lockout/subjects';
 import type { Clock } from '../lib/clock';
 import { LRUCache } from 'lru-cache';
 import { restBlockedAnswer } from '../lockout/rest-answer';
+import type { RestBlockGuard } from '../lockout/rest-guard';
 import type { ActionKind } from '../policy/spec';
 import type { Answer } from './answer';
 import type { RequestContext } from './context';
@@ -36,6 +39,8 @@ export interface ActDeps {
   readonly view: BlockView;
   readonly settingsFor: (portal: string) => PortalSettings;
   readonly allowlist: CidrSet;
+  /** Whether a verdict may block the portal's REST (absent: always, as before the guard). */
+  readonly restGuard?: RestBlockGuard;
 }
 
 /** What carrying out a verdict means for the request at hand. */
@@ -114,6 +119,9 @@ export async function applyVerdict(deps: ActDeps, ctx: RequestContext, v: Verdic
     durable.push(r.durable);
     blocked.push(kind);
   };
+  // The lifecycle decides whether a verdict may block this user (never one restoring access); the
+  // portal's REST goes down with the user only when the user block itself may be made.
+  const userBlockRefused = keys.user !== undefined && deps.lockout.step(c.portal, keys.user, 'verdict_block').refused !== undefined;
   for (const a of v.actions) {
     for (const what of [a.do, ...a.also] as ActionKind[]) {
       switch (what) {
@@ -121,6 +129,10 @@ export async function applyVerdict(deps: ActDeps, ctx: RequestContext, v: Verdic
           deny = true;
           break;
         case 'block_user': {
+          if (userBlockRefused) {
+            deny = true;
+            break;
+          }
           // Blocked on a suspicious success: the password that worked is remembered (keyed hash) until
           // the reset ends, to tell a new password that is the old one.
           const pw = ctx.state?.outcome?.success && keys.user ? ctx.credentials?.password : undefined;
@@ -134,10 +146,15 @@ export async function applyVerdict(deps: ActDeps, ctx: RequestContext, v: Verdic
         case 'require_reset':
           block('reset_required', keys.user, a, c.principal.login ? { login: c.principal.login } : {});
           break;
-        case 'block_portal_rest':
+        case 'block_portal_rest': {
+          if (userBlockRefused || deps.view.find(c.portal, 'portal_rest', '')) break;
+          const known = ctx.state?.user?.known === true || ctx.state?.inDirectory === true;
+          const question = { portal: c.portal, ...(keys.user !== undefined ? { uid: keys.user } : {}), knownAccount: known, ...(c.principal.login ? { login: c.principal.login } : {}) };
+          if (deps.restGuard && !(await deps.restGuard.allow(question))) break;
           block('portal_rest', '', a);
           restBlocked = true;
           break;
+        }
         case 'block_ip': {
           if (deps.allowlist.has(ctx.head.ip)) break; // no rule can block an allowlisted address
           const prefix = a.scope === 'ip_prefix';

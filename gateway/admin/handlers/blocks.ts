@@ -88,7 +88,8 @@ export const liftBlock: Handler = async ({ cp, params, query }) => {
   if (!ref || !record) throw new AdminError(404, 'PC_ERR_ADMIN_NOT_FOUND', `no live block ${params.id} (GET /v1/blocks lists them)`);
   const actor = `operator:${query.operator !== undefined ? String(query.operator) : 'admin-api'}`;
   if (record.kind === 'user') {
-    const { lifted, reset } = cp.lockout.liftUser(record.portal, record.subject, actor);
+    const { lifted, reset, evidence } = cp.lockout.liftUser(record.portal, record.subject, actor);
+    await evidence;
     return ok({ lifted: lifted.map(presentBlock), reset_required: presentBlock(reset) });
   }
   cp.lockout.lift(record, actor);

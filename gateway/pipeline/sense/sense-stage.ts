@@ -20,6 +20,8 @@ import { geoSignals } from '../../signals/geo/geo-signals';
 import { lookupGeo } from '../../signals/geo/lookup';
 import { UNKNOWN_USER } from '../../signals/history';
 import { subjectsOf } from '../../lockout/subjects';
+import { evidenceKey } from '../../lockout/evidence';
+import { listedInDirectory } from '../../lockout/directory';
 import { attemptedPasswordHash } from '../../signals/password/attempted-password';
 import { bundledCommonPasswords } from '../../signals/password/common-passwords';
 import { formHasEncryptedAuth } from '../../signals/password/encrypted';
@@ -137,6 +139,16 @@ function sense(deps: SenseDeps, ctx: RequestContext, set: CompiledPolicySet, pla
     return deps.store.get<UserRecord>('users', c.portal, uid).then(
       (user) => {
         state.user = user;
+        // user.exists: a user never seen succeeding may still be in the portal's directory (one more read).
+        if (!user?.known && plan.signals.has('user.exists')) {
+          return listedInDirectory(deps.store, c.portal, uid).then(
+            (listed) => {
+              state.inDirectory = listed;
+              return senseWithHistory(deps, ctx, state, plan, req.ip, nowMs);
+            },
+            () => senseWithHistory(deps, ctx, state, plan, req.ip, nowMs),
+          );
+        }
         return senseWithHistory(deps, ctx, state, plan, req.ip, nowMs);
       },
       () => {
@@ -175,7 +187,7 @@ function senseTheRest(
 ): void | Promise<void> {
   const c = ctx.classified!;
   const signals = state.signals;
-  if (plan.groups.has('user')) put(signals, 'user', userSignals(c, history, facts));
+  if (plan.groups.has('user')) put(signals, 'user', userSignals(c, history, facts, { inDirectory: state.inDirectory === true, nowMs }));
   if (plan.groups.has('device')) {
     const cookie = ctx.head.headers.cookie ? readDeviceCookie(deps.secret, ctx.head.headers.cookie, { nowMs }) : NO_DEVICE_COOKIE;
     state.device = deviceSignals(ctx.head, cookie, history, { secret: deps.secret });
@@ -205,7 +217,9 @@ export function countAndRead(
   reading: SensePlan['readAtAttempt'],
   nowMs: number,
 ): void | Promise<void> {
-  const batch = counterBatch(portal, event, recording, reading, state.keys, state.signals);
+  const epoch = state.user?.evidenceSinceMs;
+  const byKeys = epoch !== undefined && state.keys.user ? { ...state.keys, user: evidenceKey(state.keys.user, epoch) } : state.keys;
+  const batch = counterBatch(portal, event, recording, reading, state.keys, state.signals, byKeys);
   if (batch.ops.length === 0) return undefined;
   if (deps.batcher && kind === 'rest') {
     assign(state, batch.names, deps.batcher.apply(batch.ops, kind));
