@@ -140,8 +140,10 @@ function recordOutcome(deps: ObserveDeps, ctx: RequestContext, state: RequestSta
   state.signals['outcome.second_factor_asked'] = outcome.secondFactorAsked;
   const plan = planFor(state.policies, c.kind);
   const events = eventsOfKind(c.kind)!;
-  // A password step that asks for the second factor is neither: the password was right.
-  const event = outcome.success ? events.success : outcome.failure ? events.failed : undefined;
+  // A password step that asks for the second factor counts as its kind's success (the password was
+  // right: an office's second-factor users succeed from its address too), though outcome.success
+  // stays false until the one-time-code step opens the session.
+  const event = outcome.success || outcome.secondFactorAsked ? events.success : outcome.failure ? events.failed : undefined;
   const score = (): void => {
     if (plan.hasOutcomeRules) state.outcomeVerdict = evaluate(state.policies, 'outcome', c.kind, state.signals, { globalShadow: deps.globalShadow });
   };
