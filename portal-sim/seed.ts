@@ -17,6 +17,8 @@ export interface SeedUser {
   active: boolean;
   /** A fixed one-time code for the simulator's second step; absent = no second factor. */
   otp?: string;
+  /** The user's phone: recovery and change by USER_PHONE_NUMBER (the check word is "sent by SMS"). */
+  phone?: string;
 }
 
 export interface SeedWebhook {
@@ -151,7 +153,7 @@ export function validateSeed(doc: unknown, file = '(inline seed)'): Seed {
     const logins = new Set<string>();
     const users = list(p, 'users', at, true).map((u, ui): SeedUser => {
       const uat = `${at}.users[${ui}]`;
-      known(u, uat, ['id', 'login', 'email', 'name', 'password', 'admin', 'owner', 'active', 'otp']);
+      known(u, uat, ['id', 'login', 'email', 'name', 'password', 'admin', 'owner', 'active', 'otp', 'phone']);
       const user: SeedUser = {
         id: int(u, 'id', uat),
         login: str(u, 'login', uat)!,
@@ -164,6 +166,8 @@ export function validateSeed(doc: unknown, file = '(inline seed)'): Seed {
       };
       const otp = str(u, 'otp', uat, true);
       if (otp !== undefined) user.otp = otp;
+      const phone = str(u, 'phone', uat, true);
+      if (phone !== undefined) user.phone = phone;
       if (ids.has(user.id)) fail(`${uat}.id`, `user id ${user.id} is used twice`);
       if (logins.has(user.login)) fail(`${uat}.login`, `login "${user.login}" is used twice`);
       ids.add(user.id);
