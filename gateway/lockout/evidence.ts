@@ -41,7 +41,8 @@ export async function clearEvidence(
     id: who.uid,
     portal: who.portal,
     login: prior?.login ?? who.login ?? '',
-    evidenceSinceMs: nowMs,
+    // Strictly increasing: two clearings in one millisecond (a lift, then at once a change) are two epochs.
+    evidenceSinceMs: Math.max(nowMs, (prior?.evidenceSinceMs ?? 0) + 1),
     ...(options.passwordChanged ? { passwordChangedAtMs: nowMs } : {}),
     updatedAtMs: nowMs,
   };
