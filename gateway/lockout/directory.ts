@@ -167,7 +167,11 @@ export class Directory {
     const prior = await this.deps.store.get<LearnedRecord>('users', portal, uid);
     if (prior && prior.admin === flags.admin && prior.owner === flags.owner && (prior.active ?? true) === flags.active) return;
     if (!prior && !flags.admin && !flags.owner && flags.active) return;
+    // Whatever else the record holds (the evidence epoch, the last password change) is kept; `active`
+    // is the directory's to say.
+    const { active: _active, ...kept } = prior ?? ({} as Partial<LearnedRecord>);
     const record: LearnedRecord = {
+      ...kept,
       id: uid,
       portal,
       login: prior?.login ?? login,

@@ -129,10 +129,9 @@ export async function applyVerdict(deps: ActDeps, ctx: RequestContext, v: Verdic
           deny = true;
           break;
         case 'block_user': {
-          if (userBlockRefused) {
-            deny = true;
-            break;
-          }
+          // Refused (the user is restoring access): nothing happens here. A password login is already
+          // answered with the decoy by the enforce stage; a recovery or change must pass.
+          if (userBlockRefused) break;
           // Blocked on a suspicious success: the password that worked is remembered (keyed hash) until
           // the reset ends, to tell a new password that is the old one.
           const pw = ctx.state?.outcome?.success && keys.user ? ctx.credentials?.password : undefined;
