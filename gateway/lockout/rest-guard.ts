@@ -46,7 +46,9 @@ export class RestBlockGuard {
   /** May this verdict block the portal's REST? Takes one unit of the day's budget when it may. */
   async allow(q: RestBlockQuestion): Promise<boolean> {
     if (q.uid !== undefined && !q.knownAccount) {
-      const listed = await listedInDirectory(this.deps.store, q.portal, q.uid).catch(() => false);
+      // A store that cannot answer (an outage) cannot tell an invented login from a real one: the
+      // seed's block stands, as it did before this guard (docs/lockout.md).
+      const listed = await listedInDirectory(this.deps.store, q.portal, q.uid).catch(() => true);
       if (!listed) return this.withhold(q, 'unknown_account');
     }
     const result = await this.deps.store

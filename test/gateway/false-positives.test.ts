@@ -333,4 +333,26 @@ describe("g. the article's restore path", () => {
       { numRuns: 3 },
     );
   });
+
+  test("a change by phone ends reset_required for the directory's owner of that phone, and only for them", async () => {
+    for (const listed of [true, false]) {
+      const s = await stack({ directory: true });
+      try {
+        if (!listed) {
+          // The same directory without bob's phone: the gateway cannot know whose phone it is.
+          const r = await api(s, 'PUT', `/v1/portals/${HOST}/directory`, seedDirectory(HOST));
+          expect(r.status).toBe(200);
+        }
+        s.gw.lockout.block({ portal: HOST, kind: 'user', subject: uid('bob'), login: 'bob', actor: 'operator:test', reason: 'test' });
+        await s.gw.lockout.liftUser(HOST, uid('bob'), 'support:test').evidence;
+        const phone = new Client('198.51.100.9', PHONE);
+        expect((await phone.recover(s, { phone: '+1-555-010-4477' }, 'Phone-Reset-2025%')).body).toContain('Password has been changed');
+        const state = (await api(s, 'GET', `/v1/users/${HOST}/bob`)).body.state;
+        expect(state).toBe(listed ? 'active' : 'reset_required');
+        expect(loggedIn(await phone.login(s, 'bob', 'Phone-Reset-2025%'))).toBe(listed);
+      } finally {
+        await s.close();
+      }
+    }
+  });
 });
