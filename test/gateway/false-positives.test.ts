@@ -128,6 +128,27 @@ async function attackUntilBlocked(s: Stack, login: string): Promise<number> {
 /** Typos a person makes: the right password with a slip (never the password itself). */
 const typo = fc.tuple(fc.nat({ max: BOB.length - 1 }), fc.constantFrom('x', '1', '!', '', 'Q')).map(([at, ch]) => BOB.slice(0, at) + ch + BOB.slice(at + 1));
 
+describe('attacks are still caught', () => {
+  test('brute force on one user: fewer than 20 guesses reach the portal, from one client, a client changing its device, or many addresses', async () => {
+    const shapes: [string, (i: number) => Client][] = [
+      ['one address, one tool', () => new Client('203.0.113.70', ATTACKER)],
+      ['one address, a new device every guess', (i) => new Client('203.0.113.71', `${LAPTOP} Build/${i}`)],
+      ['ten addresses', (i) => new Client(`198.51.100.${100 + (i % 10)}`, ATTACKER)],
+    ];
+    for (const [shape, client] of shapes) {
+      const s = await stack({ directory: true });
+      try {
+        for (let i = 0; i < 60; i++) await client(i).login(s, 'bob', `guess-${i}`);
+        const reached = s.sim.received.filter((r) => /USER_LOGIN=bob&/.test(String(r.body ?? '')) && /guess-\d+/.test(String(r.body ?? ''))).length;
+        process.stdout.write(`brute force (${shape}): ${reached} of 60 guesses reached the portal; bob blocked: ${userBlocked(s, 'bob')}\n`);
+        expect(reached).toBeLessThan(20);
+      } finally {
+        await s.close();
+      }
+    }
+  });
+});
+
 describe('a. five typos then the right password, on a new laptop', () => {
   test('is let in, not blocked, and the portal REST is untouched (any 1..9 typos, any spelling)', async () => {
     await fc.assert(
