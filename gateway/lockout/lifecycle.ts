@@ -18,6 +18,7 @@
  *   active          operator_block     an operator        blocked         -
  *   active          require_reset      a verdict/operator reset_required  -
  *   active          password_changed   the portal         active          clear_evidence
+ *   blocked         verdict_block      a policy verdict   blocked         - (already blocked)
  *   blocked         support_lift       support            reset_required  clear_evidence
  *   blocked         block_expired      expiry             active          -
  *   reset_required  password_changed   the portal         active          clear_evidence
@@ -82,6 +83,8 @@ const TABLE: Readonly<Record<UserLifecycleState, Partial<Record<LifecycleEvent, 
     password_changed: { next: 'active', effects: CLEAR },
   },
   blocked: {
+    // Already blocked: nothing new for the user (its REST block may still follow the verdict).
+    verdict_block: { next: 'blocked', effects: NONE },
     support_lift: { next: 'reset_required', effects: CLEAR },
     block_expired: { next: 'active', effects: NONE },
   },

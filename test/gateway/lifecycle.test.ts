@@ -224,7 +224,7 @@ test('the transition table: who may cause what', () => {
   );
   expect(table).toEqual({
     active: { verdict_block: 'blocked', operator_block: 'blocked', require_reset: 'reset_required', support_lift: '-', block_expired: '-', password_changed: 'active+clear', reset_cleared: '-' },
-    blocked: { verdict_block: '-', operator_block: '-', require_reset: '-', support_lift: 'reset_required+clear', block_expired: 'active', password_changed: '-', reset_cleared: '-' },
+    blocked: { verdict_block: 'blocked', operator_block: '-', require_reset: '-', support_lift: 'reset_required+clear', block_expired: 'active', password_changed: '-', reset_cleared: '-' },
     reset_required: { verdict_block: '-', operator_block: 'blocked', require_reset: '-', support_lift: '-', block_expired: '-', password_changed: 'active+clear', reset_cleared: 'active' },
   });
 });
