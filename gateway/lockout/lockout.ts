@@ -19,7 +19,7 @@ import { clearEvidence } from './evidence';
 import { lifecycleStateOf, transition, type LifecycleEvent, type LifecycleStep, type UserLifecycleState } from './lifecycle';
 
 /** What a block is asked with: the record's own fields, a duration instead of times. */
-export type BlockRequest = Pick<BlockRecord, 'portal' | 'kind' | 'subject' | 'login' | 'actor' | 'reason' | 'oldPasswordHash' | 'rate'> &
+export type BlockRequest = Pick<BlockRecord, 'portal' | 'kind' | 'subject' | 'login' | 'actor' | 'reason' | 'oldPasswordHash' | 'rate' | 'holdsPortalRest'> &
   Partial<Pick<BlockRecord, 'rules' | 'score'>> & {
     /** Absent: until lifted. */
     readonly durationMs?: number;
@@ -83,6 +83,7 @@ export class Lockout {
       offences: (prior?.offences ?? 0) + 1,
       ...(req.oldPasswordHash !== undefined ? { oldPasswordHash: req.oldPasswordHash } : {}),
       ...(req.rate !== undefined ? { rate: req.rate } : {}),
+      ...(req.holdsPortalRest === false ? { holdsPortalRest: false as const } : {}),
     };
     this.deps.view.apply(record);
     const durable = this.write(record, AUDIT_TYPE[req.kind], { kind: req.kind, reason: req.reason, rules: record.rules, score: record.score, ends: endsAtMs === null ? 'until lifted' : new Date(endsAtMs).toISOString(), offences: record.offences });
@@ -116,7 +117,8 @@ export class Lockout {
     // The portal's REST comes back with the last blocked user of the portal, not before: another
     // account still blocked for takeover keeps the integrations down.
     const rest = this.deps.view.record(portal, 'portal_rest', '');
-    const othersBlocked = this.deps.view.list().some((b) => b.portal === portal && b.kind === 'user' && b.subject !== userId);
+    // A user blocked while the REST block was withheld (an invented login) does not hold it.
+    const othersBlocked = this.deps.view.list().some((b) => b.portal === portal && b.kind === 'user' && b.subject !== userId && b.holdsPortalRest !== false);
     if (rest && !othersBlocked) {
       this.remove(rest, actor);
       lifted.push(rest);

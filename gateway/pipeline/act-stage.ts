@@ -95,6 +95,15 @@ export function auditWouldHave(deps: ActDeps, ctx: RequestContext, v: Verdict): 
   }
 }
 
+/** The REST block guard's answer for this request's account (no guard: the seed's block stands). */
+function mayBlockPortalRest(deps: ActDeps, ctx: RequestContext): Promise<boolean> | boolean {
+  if (!deps.restGuard) return true;
+  const c = ctx.classified!;
+  const uid = ctx.state?.keys.user;
+  const known = ctx.state?.user?.known === true || ctx.state?.inDirectory === true;
+  return deps.restGuard.allow({ portal: c.portal, ...(uid !== undefined ? { uid } : {}), knownAccount: known, ...(c.principal.login ? { login: c.principal.login } : {}) });
+}
+
 /** Carries out every enforced action of `v` (attempt or outcome phase). */
 export async function applyVerdict(deps: ActDeps, ctx: RequestContext, v: Verdict): Promise<ActResult> {
   const c = ctx.classified!;
@@ -103,7 +112,7 @@ export async function applyVerdict(deps: ActDeps, ctx: RequestContext, v: Verdic
   const blocked: BlockKind[] = [];
   let deny = false;
   let restBlocked = false;
-  const block = (kind: BlockKind, subject: string | undefined, a: ActionDecision, extra: { login?: string; rate?: { requests: number; perMs: number }; oldPasswordHash?: string } = {}): void => {
+  const block = (kind: BlockKind, subject: string | undefined, a: ActionDecision, extra: { login?: string; rate?: { requests: number; perMs: number }; oldPasswordHash?: string; holdsPortalRest?: false } = {}): void => {
     if (subject === undefined || deps.view.find(c.portal, kind, subject)) return;
     const r = deps.lockout.block({
       portal: c.portal,
@@ -122,6 +131,13 @@ export async function applyVerdict(deps: ActDeps, ctx: RequestContext, v: Verdic
   // The lifecycle decides whether a verdict may block this user (never one restoring access); the
   // portal's REST goes down with the user only when the user block itself may be made.
   const userBlockRefused = keys.user !== undefined && deps.lockout.step(c.portal, keys.user, 'verdict_block').refused !== undefined;
+  // Whether the portal's REST goes down with this verdict is settled before any block is made, so that a
+  // user block made without it says so (it must not keep the portal's REST down when another is lifted).
+  const restWanted = v.actions.some((a) => a.do === 'block_portal_rest' || a.also.includes('block_portal_rest'));
+  // It follows a new user block only: a user already blocked (with the REST block withheld, or lifted
+  // by support since) is not asked about again on every attempt the decoy answers.
+  const userAlreadyBlocked = keys.user !== undefined && deps.view.find(c.portal, 'user', keys.user) !== undefined;
+  const restAllowed = restWanted && !userBlockRefused && !userAlreadyBlocked && !deps.view.find(c.portal, 'portal_rest', '') && (await mayBlockPortalRest(deps, ctx));
   for (const a of v.actions) {
     for (const what of [a.do, ...a.also] as ActionKind[]) {
       switch (what) {
@@ -137,6 +153,7 @@ export async function applyVerdict(deps: ActDeps, ctx: RequestContext, v: Verdic
           const pw = ctx.state?.outcome?.success && keys.user ? ctx.credentials?.password : undefined;
           block('user', keys.user, a, {
             ...(c.principal.login ? { login: c.principal.login } : {}),
+            ...(restWanted && !restAllowed && !deps.view.find(c.portal, 'portal_rest', '') ? { holdsPortalRest: false } : {}),
             ...(pw && keys.user ? { oldPasswordHash: oldPasswordHash(deps.secret, c.portal, keys.user, pw) } : {}),
           });
           if (keys.user) deny = true;
@@ -146,10 +163,7 @@ export async function applyVerdict(deps: ActDeps, ctx: RequestContext, v: Verdic
           block('reset_required', keys.user, a, c.principal.login ? { login: c.principal.login } : {});
           break;
         case 'block_portal_rest': {
-          if (userBlockRefused || deps.view.find(c.portal, 'portal_rest', '')) break;
-          const known = ctx.state?.user?.known === true || ctx.state?.inDirectory === true;
-          const question = { portal: c.portal, ...(keys.user !== undefined ? { uid: keys.user } : {}), knownAccount: known, ...(c.principal.login ? { login: c.principal.login } : {}) };
-          if (deps.restGuard && !(await deps.restGuard.allow(question))) break;
+          if (!restAllowed) break;
           block('portal_rest', '', a);
           restBlocked = true;
           break;

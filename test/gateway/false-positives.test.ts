@@ -290,6 +290,13 @@ describe('f. an invented login', () => {
         }),
         { numRuns: 3 },
       );
+      // A real account blocked afterwards takes the REST down; support lifts it, and the REST comes back:
+      // the invented logins' own blocks do not keep it down.
+      await attackUntilBlocked(s, 'bob');
+      expect(restBlocked(s)).toBe(true);
+      await s.gw.lockout.liftUser(HOST, uid('bob'), 'support:test').evidence;
+      expect(restBlocked(s)).toBe(false);
+      expect(await rest(s)).toBe(200);
     } finally {
       await s.close();
     }
