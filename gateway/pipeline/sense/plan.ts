@@ -96,8 +96,9 @@ function buildPlan(set: CompiledPolicySet, kind: RequestKind): SensePlan {
     outcomeCounters,
     readAtAttempt: [...readAtAttempt.values()],
     readAtOutcome: [...readAtOutcome.values()],
-    // A counter by user needs the user's record too: its buckets are keyed by the evidence epoch.
-    needsUser: [...signals].some((s) => NEEDS_HISTORY.test(s)) || counters.some((c) => c.by.includes('user')),
+    // A login-like counter by user needs the user's record too: its buckets are keyed by the evidence
+    // epoch (REST stays off the store's read path: its user counters, if any, are not cleared).
+    needsUser: [...signals].some((s) => NEEDS_HISTORY.test(s)) || (kind !== 'rest' && counters.some((c) => c.by.includes('user'))),
     hasOutcomeRules,
     needsPasswordKey,
   };
