@@ -98,7 +98,7 @@ export function observeStage(deps: ObserveDeps): ObserveStage {
         if (outcome.success && (r.decoy || r.blocked.includes('user'))) return deps.swallow(ctx, answer);
       }
       if (c.kind === 'login' && outcome.success) await learn(deps, ctx, state);
-      else if (c.kind === 'login' && outcome.secondFactorAsked) noteSecondFactor(deps, ctx, state);
+      else if (c.kind === 'login' && outcome.secondFactorAsked) await noteSecondFactor(deps, ctx, state);
       else if (c.kind === 'password_change' && outcome.success) await passwordChanged(deps, ctx);
       else if (c.kind === 'otp' && outcome.success) await learnAfterSecondFactor(deps, ctx);
       return undefined;
@@ -158,18 +158,19 @@ function recordOutcome(deps: ObserveDeps, ctx: RequestContext, state: RequestSta
  * session is theirs until the code step (second-factor.ts). The device becomes familiar only once the
  * code step succeeds, or a stolen password alone would make the thief's device "known".
  */
-function noteSecondFactor(deps: ObserveDeps, ctx: RequestContext, state: RequestState): void {
+async function noteSecondFactor(deps: ObserveDeps, ctx: RequestContext, state: RequestState): Promise<void> {
   const c = ctx.classified!;
   if (!c.principal.login || !state.userId) return;
-  const session = portalSessionOf(ctx.head.headers.cookie, ctx.upstream?.headers['set-cookie']);
-  if (session) {
-    notePendingSecondFactor(deps.store, deps.secret, { portal: c.portal, uid: state.userId, login: c.principal.login }, session, deps.clock.now()).catch((err: unknown) =>
-      deps.onBackgroundError(err, 'note a pending second factor'),
-    );
+  if (!state.user?.secondFactorSeen) {
+    const record = rememberSecondFactor(state.user, { id: state.userId, portal: c.portal, login: c.principal.login }, deps.clock.now());
+    deps.store.put('users', c.portal, record).catch((err: unknown) => deps.onBackgroundError(err, 'remember second factor'));
   }
-  if (state.user?.secondFactorSeen) return;
-  const record = rememberSecondFactor(state.user, { id: state.userId, portal: c.portal, login: c.principal.login }, deps.clock.now());
-  deps.store.put('users', c.portal, record).catch((err: unknown) => deps.onBackgroundError(err, 'remember second factor'));
+  const session = portalSessionOf(ctx.head.headers.cookie, ctx.upstream?.headers['set-cookie']);
+  if (!session) return;
+  // Waited for: the code step comes next, maybe to another replica, and must find it.
+  await notePendingSecondFactor(deps.store, deps.secret, { portal: c.portal, uid: state.userId, login: c.principal.login }, session, deps.clock.now()).catch((err: unknown) =>
+    deps.onBackgroundError(err, 'note a pending second factor'),
+  );
 }
 
 /** After a success of the password step: remember the device, the place, and what the password showed. */
