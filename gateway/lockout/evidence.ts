@@ -8,6 +8,9 @@
  * clearing is a new epoch: the user's `users` record notes when the evidence was cleared, and every
  * counter keyed by the user is keyed by `<user>~<epoch>` from then on. The old buckets age out of their
  * windows unread. The epoch is a durable record (journaled, shared by every replica through the store).
+ * Its limit: a login success being learned at the very moment of a lift writes the user record it read
+ * before (observe-stage's learn), and may put the old epoch back; the lift's own audit event says when
+ * it happened, and the next lift or password change starts a new one.
  */
 import type { Store } from '../store/port';
 import type { UserRecord } from '../pipeline/sense/user-record';
