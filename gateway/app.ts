@@ -32,6 +32,7 @@ import { enforceStage } from './pipeline/enforce-stage';
 import { BlockView } from './lockout/block-view';
 import { Directory } from './lockout/directory';
 import { startPeriodicSync } from './lockout/directory-sync/sync';
+import { RestBlockGuard, withheldRestBlocksMetric } from './lockout/rest-guard';
 import { Lockout } from './lockout/lockout';
 import { Notifier } from './lockout/notify/notifier';
 import { RateBuckets } from './lockout/rate-buckets';
@@ -134,7 +135,16 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
     },
   });
   const allowlist = new CidrSet(config.allowlist);
-  const actDeps = { lockout, view, clock, secret, settingsFor, allowlist };
+  const withheld = withheldRestBlocksMetric(metrics.registry);
+  const restGuard = new RestBlockGuard({
+    store,
+    clock,
+    onWithheld: (q, reason) => {
+      withheld.labels(reason).inc();
+      logger.warn({ portal: q.portal, ...(q.login ? { user: q.login } : {}), reason, alert: 'portal_rest_block_withheld' }, reason === 'daily_limit' ? "portal REST block withheld: the portal's daily limit of REST blocks is reached (user blocks go on)" : 'portal REST block withheld: the account does not exist');
+    },
+  });
+  const actDeps = { lockout, view, clock, secret, settingsFor, allowlist, restGuard };
   const upstream = new Upstream(config.upstream, config.limits);
   const buckets = new RateBuckets();
   const batcher = new CounterBatcher({ store, flushMs: 20, maxQueued: 512, now: () => clock.now(), onError: (err) => onBackgroundError(err, 'counter batch') });

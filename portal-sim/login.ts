@@ -135,7 +135,7 @@ export async function handlePage(portal: Portal, req: SimRequest, settings: SimS
     if (type === 'AUTH') {
       formResult = await passwordLogin(portal, settings, req, str(R['USER_LOGIN']), str(R['USER_PASSWORD']), str(R['USER_REMEMBER']) === 'Y');
     } else if (type === 'OTP') formResult = otpLogin(portal, session, str(R['USER_OTP']));
-    else if (type === 'SEND_PWD') formResult = sendPassword(portal, str(R['USER_LOGIN']), str(R['USER_EMAIL']));
+    else if (type === 'SEND_PWD') formResult = sendPassword(portal, str(R['USER_LOGIN']), str(R['USER_EMAIL']), str(R['USER_PHONE_NUMBER']));
     else if (type === 'CHANGE_PWD' && req.method === 'POST') formResult = await changePassword(portal, settings, R);
     if (formResult) {
       formType = type;
@@ -228,10 +228,12 @@ function otpLogin(portal: Portal, session: Session, otp: string): AuthResult {
  * CUser::SendPassword. The answer is the same whether the account exists or not (no enumeration);
  * only an active account gets a check word, "e-mailed" into the simulator's mailbox.
  */
-function sendPassword(portal: Portal, login: string, email: string): AuthResult {
+function sendPassword(portal: Portal, login: string, email: string, phone: string): AuthResult {
   let user = login !== '' ? portal.userByLogin(login) : undefined;
   if (!user && login.includes('@')) user = portal.userByEmail(login);
   if (!user && login === '' && email !== '') user = portal.userByEmail(email);
+  // By phone, the check word goes out by SMS (the simulator's mailbox stands for the phone too).
+  if (!user && login === '' && email === '' && phone !== '') user = portal.userByPhone(phone);
   if (user && user.active) {
     const word = Portal.newCheckword();
     portal.mailbox.set(user.login, word);
@@ -242,7 +244,8 @@ function sendPassword(portal: Portal, login: string, email: string): AuthResult 
 
 /** CUser::ChangePassword, by check word or (without one) by the current password. */
 async function changePassword(portal: Portal, settings: SimSettings, R: SimRequest['request']): Promise<AuthResult> {
-  const user = portal.userByLogin(str(R['USER_LOGIN']));
+  const byLogin = str(R['USER_LOGIN']);
+  const user = byLogin !== '' ? portal.userByLogin(byLogin) : portal.userByPhone(str(R['USER_PHONE_NUMBER']));
   const checkword = str(R['USER_CHECKWORD']);
   if (checkword === '' && R['USER_CURRENT_PASSWORD'] !== undefined) {
     await spendHashCost(settings.hashCostMs);

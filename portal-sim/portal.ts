@@ -98,6 +98,14 @@ export class Portal {
     return undefined;
   }
 
+  /** By mobile phone (PERSONAL_MOBILE, where the SMS check word goes), digits compared (the portal normalises USER_PHONE_NUMBER the same way). */
+  userByPhone(phone: string): UserState | undefined {
+    const digits = phone.replace(/\D+/g, '');
+    if (digits === '') return undefined;
+    for (const u of this.usersById.values()) if (u.mobile !== undefined && u.mobile.replace(/\D+/g, '') === digits) return u;
+    return undefined;
+  }
+
   session(id: string | undefined): Session | undefined {
     return id === undefined ? undefined : this.sessions.get(id);
   }

@@ -83,11 +83,11 @@ export const BODY_SCHEMAS = {
       properties: {
         login: text('The login, as typed at the login form.'),
         email: email,
+        phone: text("The user's phone as the portal has it (any spelling; digits are compared): a password change by phone ends this user's reset_required."),
         name: text('Full name.'),
         admin: { type: 'boolean', description: 'A portal administrator. Default false.' },
         owner: { type: 'boolean', description: 'The account owner (an administrator too). Default false.' },
         active: { type: 'boolean', description: 'false: a dismissed employee, who cannot vouch for anyone. Default true.' },
-        phone: { type: 'string', minLength: 1, maxLength: 64, description: 'A phone number the portal recovers the password by.' },
         id: { type: 'integer', minimum: 1, maximum: 9007199254740991, description: "The portal's numeric user ID (user.get's ID): a user block then also refuses the REST calls of this user's incoming webhooks." },
       },
     },

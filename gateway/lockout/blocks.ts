@@ -51,6 +51,12 @@ export interface BlockRecord extends StoredRecord {
    * Deleted with the record when the reset ends.
    */
   readonly oldPasswordHash?: string;
+  /**
+   * For user blocks: false when the verdict asked for the portal's REST block with it and the gateway
+   * withheld it (an account nobody has, the portal's daily limit). Such a block does not keep the
+   * portal's REST down when support lifts another user (Lockout.liftUser). Absent: it does.
+   */
+  readonly holdsPortalRest?: false;
   /** For limit: the allowed rate. The subject is `<scope>:<key>` (webhook:…, app:…, method:…, portal:, user:…). */
   readonly rate?: RateLimit;
 }

@@ -27,13 +27,13 @@ export const DIRECTORY_ID_PREFIX = 'directory:';
 export interface DirectoryInput {
   readonly login: string;
   readonly email?: string;
+  /** The user's phone, as the portal has it: a password change by phone (USER_PHONE_NUMBER) is theirs. */
+  readonly phone?: string;
   readonly name?: string;
   readonly admin?: boolean;
   readonly owner?: boolean;
   /** false: a dismissed employee (cannot vouch for anyone). Default true. */
   readonly active?: boolean;
-  /** A phone number the portal recovers the password by (a recovery by phone names no login). */
-  readonly phone?: string;
   /**
    * The portal's own numeric user ID (user.get's `ID`): the id an incoming webhook acts as
    * (`/rest/<id>/<code>/…`), so that a user block also refuses that user's webhooks.
@@ -46,15 +46,37 @@ export interface DirectoryEntry extends StoredRecord {
   readonly portal: string;
   readonly login: string;
   readonly email?: string;
+  readonly phone?: string;
   readonly name?: string;
   readonly admin: boolean;
   readonly owner: boolean;
   readonly active: boolean;
-  /** A phone number the portal recovers the password by (a recovery by phone names no login). */
-  readonly phone?: string;
   /** DirectoryInput.id: the portal's numeric user ID (`id` is the record's own key here). */
   readonly portalUserId?: number;
   readonly importedAtMs: number;
+}
+
+/**
+ * A phone number as digits only ("+7 (912) 345-67-89" → "79123456789"), so that the portal's spelling
+ * and the form's match. Too few digits to name one person: undefined.
+ */
+export function normalisePhone(phone: string): string | undefined {
+  const digits = phone.replace(/\D+/g, '');
+  return digits.length >= 5 ? digits : undefined;
+}
+
+/** Whose phone this is, by the directory: one login, or undefined (nobody's, or shared). */
+export async function loginByPhone(store: Store, portal: string, phone: string): Promise<string | undefined> {
+  const want = normalisePhone(phone);
+  if (want === undefined) return undefined;
+  const all = await store.list<DirectoryEntry>('portal_facts', portal);
+  const owners = all.filter((e) => e.id.startsWith(DIRECTORY_ID_PREFIX) && e.phone !== undefined && normalisePhone(e.phone) === want);
+  return owners.length === 1 ? owners[0]!.login : undefined;
+}
+
+/** The portal's directory lists this user (user.exists, and the portal-wide REST block's condition). */
+export async function listedInDirectory(store: Store, portal: string, uid: string): Promise<boolean> {
+  return (await store.get<DirectoryEntry>('portal_facts', portal, `${DIRECTORY_ID_PREFIX}${uid}`)) !== undefined;
 }
 
 export type UserState = 'active' | 'blocked' | 'reset_required';
@@ -98,6 +120,14 @@ export class Directory {
   }
 
   /**
+   * Whose phone this is, by the directory (digits compared): the login, or undefined when nobody's or
+   * more than one person's (a shared number names nobody). Never guessed from anything else.
+   */
+  loginByPhone(portal: string, phone: string): Promise<string | undefined> {
+    return loginByPhone(this.deps.store, portal, phone);
+  }
+
+  /**
    * Replaces the portal's directory. Entries no longer listed are removed, and their admin/owner flags
    * cleared from the learned record, so a demoted admin stops counting as one.
    */
@@ -112,6 +142,7 @@ export class Directory {
         portal,
         login: u.login.trim(),
         ...(u.email !== undefined ? { email: u.email.trim() } : {}),
+        ...(u.phone !== undefined ? { phone: u.phone.trim() } : {}),
         ...(u.name !== undefined ? { name: u.name } : {}),
         ...(u.phone !== undefined ? { phone: u.phone.trim() } : {}),
         ...(u.id !== undefined ? { portalUserId: u.id } : {}),
@@ -146,7 +177,11 @@ export class Directory {
     const prior = await this.deps.store.get<LearnedRecord>('users', portal, uid);
     if (prior && prior.admin === flags.admin && prior.owner === flags.owner && (prior.active ?? true) === flags.active) return;
     if (!prior && !flags.admin && !flags.owner && flags.active) return;
+    // Whatever else the record holds (the evidence epoch, the last password change) is kept; `active`
+    // is the directory's to say.
+    const { active: _active, ...kept } = prior ?? ({} as Partial<LearnedRecord>);
     const record: LearnedRecord = {
+      ...kept,
       id: uid,
       portal,
       login: prior?.login ?? login,

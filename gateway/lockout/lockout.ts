@@ -6,15 +6,20 @@
  *   blockUser        user block, and (the seed's rule) the portal's REST block with it
  *   lift             support lifts a user block: the user block and the portal's REST block end
  *                    together, and the user must change the password (reset_required)
- *   resetDone        the gateway saw the password change succeed: the user is active again
+ *   passwordChanged  the gateway saw a password change succeed: a user in reset_required is active again
+ *
+ * Which of these a user's state admits, and what else they must do (clear the evidence), is the
+ * lifecycle's one transition function (lifecycle.ts); this class carries its answers out.
  */
 import type { Clock } from '../lib/clock';
 import type { AuditEvent, Store } from '../store/port';
 import { blockId, OFFENCE_MEMORY_MS, type BlockKind, type BlockRecord } from './blocks';
 import type { BlockView } from './block-view';
+import { clearEvidence } from './evidence';
+import { lifecycleStateOf, transition, type LifecycleEvent, type LifecycleStep, type UserLifecycleState } from './lifecycle';
 
 /** What a block is asked with: the record's own fields, a duration instead of times. */
-export type BlockRequest = Pick<BlockRecord, 'portal' | 'kind' | 'subject' | 'login' | 'actor' | 'reason' | 'oldPasswordHash' | 'rate'> &
+export type BlockRequest = Pick<BlockRecord, 'portal' | 'kind' | 'subject' | 'login' | 'actor' | 'reason' | 'oldPasswordHash' | 'rate' | 'holdsPortalRest'> &
   Partial<Pick<BlockRecord, 'rules' | 'score'>> & {
     /** Absent: until lifted. */
     readonly durationMs?: number;
@@ -78,17 +83,31 @@ export class Lockout {
       offences: (prior?.offences ?? 0) + 1,
       ...(req.oldPasswordHash !== undefined ? { oldPasswordHash: req.oldPasswordHash } : {}),
       ...(req.rate !== undefined ? { rate: req.rate } : {}),
+      ...(req.holdsPortalRest === false ? { holdsPortalRest: false as const } : {}),
     };
     this.deps.view.apply(record);
     const durable = this.write(record, AUDIT_TYPE[req.kind], { kind: req.kind, reason: req.reason, rules: record.rules, score: record.score, ends: endsAtMs === null ? 'until lifted' : new Date(endsAtMs).toISOString(), offences: record.offences });
     return { record, durable };
   }
 
+  /** The user's lifecycle state, from the live records of this replica's view. */
+  userState(portal: string, userId: string): UserLifecycleState {
+    return lifecycleStateOf({ userBlock: this.deps.view.find(portal, 'user', userId) !== undefined, reset: this.deps.view.find(portal, 'reset_required', userId) !== undefined });
+  }
+
+  /** What `event` would do to the user now (the act stage asks before a verdict blocks a user). */
+  step(portal: string, userId: string, event: LifecycleEvent): LifecycleStep {
+    return transition(this.userState(portal, userId), event);
+  }
+
   /**
    * Support lifts a user's block (after verifying the request): the user block and the portal's REST
-   * block end together, and the user is left in reset_required until a password change succeeds.
+   * block end together, the evidence of the attack is cleared (lifecycle: support_lift), and the user
+   * is left in reset_required until a password change succeeds. `evidence` settles once the store has
+   * the new evidence epoch.
    */
-  liftUser(portal: string, userId: string, actor: string): { lifted: BlockRecord[]; reset: BlockRecord } {
+  liftUser(portal: string, userId: string, actor: string): { lifted: BlockRecord[]; reset: BlockRecord; evidence: Promise<void> } {
+    const step = this.step(portal, userId, 'support_lift');
     const lifted: BlockRecord[] = [];
     const user = this.deps.view.record(portal, 'user', userId);
     if (user) {
@@ -98,7 +117,8 @@ export class Lockout {
     // The portal's REST comes back with the last blocked user of the portal, not before: another
     // account still blocked for takeover keeps the integrations down.
     const rest = this.deps.view.record(portal, 'portal_rest', '');
-    const othersBlocked = this.deps.view.list().some((b) => b.portal === portal && b.kind === 'user' && b.subject !== userId);
+    // A user blocked while the REST block was withheld (an invented login) does not hold it.
+    const othersBlocked = this.deps.view.list().some((b) => b.portal === portal && b.kind === 'user' && b.subject !== userId && b.holdsPortalRest !== false);
     if (rest && !othersBlocked) {
       this.remove(rest, actor);
       lifted.push(rest);
@@ -112,7 +132,10 @@ export class Lockout {
       reason: 'block lifted: the user must set a new password',
       ...(user?.oldPasswordHash !== undefined ? { oldPasswordHash: user.oldPasswordHash } : {}),
     });
-    return { lifted, reset };
+    // A lift of a user who is not blocked (a second approval, a stale request) still ends in
+    // reset_required, as before; the evidence is cleared only on the lifecycle's own transition.
+    const evidence = step.effects.includes('clear_evidence') ? this.clearEvidence(portal, userId, user?.login) : Promise.resolve();
+    return { lifted, reset, evidence };
   }
 
   /** Ends one block (an operator's DELETE, or a scoped block). A user block goes through liftUser. */
@@ -120,13 +143,26 @@ export class Lockout {
     this.remove(record, actor);
   }
 
-  /** The gateway saw the user's password change succeed: reset_required ends. */
-  resetDone(portal: string, userId: string, details: Record<string, unknown>): void {
+  /**
+   * The gateway saw the user's password change succeed (by login, or by phone): reset_required ends,
+   * and the evidence is cleared (a success right after a change through recovery is never suspicious).
+   * Settles once the store has both.
+   */
+  passwordChanged(portal: string, userId: string, login: string | undefined, details: Record<string, unknown>): Promise<void> {
+    const step = this.step(portal, userId, 'password_changed');
     const r = this.deps.view.record(portal, 'reset_required', userId);
-    if (!r) return;
-    this.deps.view.remove(portal, r.id);
-    this.deps.store.delete('blocks', portal, r.id).catch((err: unknown) => this.deps.onStoreError(err, 'reset done'));
-    this.audit({ atMs: this.deps.clock.now(), portal, type: 'reset_done', actor: 'gateway', ...(r.login ? { user: r.login } : {}), details });
+    const writes: Promise<void>[] = [];
+    if (r && step.next === 'active') {
+      this.deps.view.remove(portal, r.id);
+      writes.push(this.deps.store.delete('blocks', portal, r.id).catch((err: unknown) => this.deps.onStoreError(err, 'reset done')));
+      this.audit({ atMs: this.deps.clock.now(), portal, type: 'reset_done', actor: 'gateway', ...(r.login ? { user: r.login } : {}), details });
+    }
+    if (step.effects.includes('clear_evidence')) writes.push(this.clearEvidence(portal, userId, login ?? r?.login, { passwordChanged: true }));
+    return Promise.all(writes).then(() => undefined);
+  }
+
+  private clearEvidence(portal: string, uid: string, login: string | undefined, options: { passwordChanged?: boolean } = {}): Promise<void> {
+    return clearEvidence(this.deps.store, { portal, uid, ...(login !== undefined ? { login } : {}) }, this.deps.clock.now(), options).catch((err: unknown) => this.deps.onStoreError(err, 'clear evidence'));
   }
 
   private remove(b: BlockRecord, actor: string): void {

@@ -236,7 +236,8 @@ export class UnblockRequests {
     }
     if (!isOpen(r)) throw conflict(r, 'approve', r.identityRequired ? 'identity_verified' : 'open or identity_verified');
     const actor = `support:${by.by}`;
-    const { lifted } = this.deps.lockout.liftUser(portal, r.blockedUid, actor);
+    const { lifted, evidence } = this.deps.lockout.liftUser(portal, r.blockedUid, actor);
+    await evidence; // the user's first login after the lift finds the attack's counters cleared
     const now = this.deps.clock.now();
     const next: UnblockRequest = {
       ...r,

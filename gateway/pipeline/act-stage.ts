@@ -3,8 +3,10 @@
  *
  *   deny_attempt        this attempt only: decoy (login-like) or 403 (REST)
  *   block_user          the user, until lifted or for the duration; `also: [block_portal_rest]` is the
- *                       seed's rule: the portal's whole REST goes down with the user
- *   block_portal_rest   every REST call of the portal: 403 in the portal's envelope
+ *                       seed's rule: the portal's whole REST goes down with the user. Not for a user
+ *                       restoring access (lifecycle: a verdict never blocks one in reset_required)
+ *   block_portal_rest   every REST call of the portal: 403 in the portal's envelope; only for an account
+ *                       that exists, and at most so many times a day per portal (lockout/rest-guard.ts)
  *   block_ip            the address, or its prefix (`scope: ip_prefix`); never an allowlisted one
  *   limit               a rate on one webhook, app, method, user or the portal (scope), 503 over it
  *   require_reset       the user must change the password before any password login works
@@ -24,6 +26,7 @@ import { oldPasswordHash } from '../lockout/subjects';
 import type { Clock } from '../lib/clock';
 import { LRUCache } from 'lru-cache';
 import { restBlockedAnswer } from '../lockout/rest-answer';
+import type { RestBlockGuard } from '../lockout/rest-guard';
 import type { ActionKind } from '../policy/spec';
 import type { Answer } from './answer';
 import type { RequestContext } from './context';
@@ -36,6 +39,8 @@ export interface ActDeps {
   readonly view: BlockView;
   readonly settingsFor: (portal: string) => PortalSettings;
   readonly allowlist: CidrSet;
+  /** Whether a verdict may block the portal's REST (absent: always, as before the guard). */
+  readonly restGuard?: RestBlockGuard;
 }
 
 /** What carrying out a verdict means for the request at hand. */
@@ -93,6 +98,15 @@ export function auditWouldHave(deps: ActDeps, ctx: RequestContext, v: Verdict): 
   }
 }
 
+/** The REST block guard's answer for this request's account (no guard: the seed's block stands). */
+function mayBlockPortalRest(deps: ActDeps, ctx: RequestContext): Promise<boolean> | boolean {
+  if (!deps.restGuard) return true;
+  const c = ctx.classified!;
+  const uid = ctx.state?.keys.user;
+  const known = ctx.state?.user?.known === true || ctx.state?.inDirectory === true;
+  return deps.restGuard.allow({ portal: c.portal, ...(uid !== undefined ? { uid } : {}), knownAccount: known, ...(c.principal.login ? { login: c.principal.login } : {}) });
+}
+
 /** Carries out every enforced action of `v` (attempt or outcome phase). */
 export async function applyVerdict(deps: ActDeps, ctx: RequestContext, v: Verdict): Promise<ActResult> {
   const c = ctx.classified!;
@@ -101,7 +115,7 @@ export async function applyVerdict(deps: ActDeps, ctx: RequestContext, v: Verdic
   const blocked: BlockKind[] = [];
   let deny = false;
   let restBlocked = false;
-  const block = (kind: BlockKind, subject: string | undefined, a: ActionDecision, extra: { login?: string; rate?: { requests: number; perMs: number }; oldPasswordHash?: string } = {}): void => {
+  const block = (kind: BlockKind, subject: string | undefined, a: ActionDecision, extra: { login?: string; rate?: { requests: number; perMs: number }; oldPasswordHash?: string; holdsPortalRest?: false } = {}): void => {
     if (subject === undefined || deps.view.find(c.portal, kind, subject)) return;
     const r = deps.lockout.block({
       portal: c.portal,
@@ -117,6 +131,16 @@ export async function applyVerdict(deps: ActDeps, ctx: RequestContext, v: Verdic
     durable.push(r.durable);
     blocked.push(kind);
   };
+  // The lifecycle decides whether a verdict may block this user (never one restoring access); the
+  // portal's REST goes down with the user only when the user block itself may be made.
+  const userBlockRefused = keys.user !== undefined && deps.lockout.step(c.portal, keys.user, 'verdict_block').refused !== undefined;
+  // Whether the portal's REST goes down with this verdict is settled before any block is made, so that a
+  // user block made without it says so (it must not keep the portal's REST down when another is lifted).
+  const restWanted = v.actions.some((a) => a.do === 'block_portal_rest' || a.also.includes('block_portal_rest'));
+  // It follows a new user block only: a user already blocked (with the REST block withheld, or lifted
+  // by support since) is not asked about again on every attempt the decoy answers.
+  const userAlreadyBlocked = keys.user !== undefined && deps.view.find(c.portal, 'user', keys.user) !== undefined;
+  const restAllowed = restWanted && !userBlockRefused && !userAlreadyBlocked && !deps.view.find(c.portal, 'portal_rest', '') && (await mayBlockPortalRest(deps, ctx));
   for (const a of v.actions) {
     for (const what of [a.do, ...a.also] as ActionKind[]) {
       switch (what) {
@@ -124,11 +148,15 @@ export async function applyVerdict(deps: ActDeps, ctx: RequestContext, v: Verdic
           deny = true;
           break;
         case 'block_user': {
+          // Refused (the user is restoring access): nothing happens here. A password login is already
+          // answered with the decoy by the enforce stage; a recovery or change must pass.
+          if (userBlockRefused) break;
           // Blocked on a suspicious success: the password that worked is remembered (keyed hash) until
           // the reset ends, to tell a new password that is the old one.
           const pw = ctx.state?.outcome?.success && keys.user ? ctx.credentials?.password : undefined;
           block('user', keys.user, a, {
             ...(c.principal.login ? { login: c.principal.login } : {}),
+            ...(restWanted && !restAllowed && !deps.view.find(c.portal, 'portal_rest', '') ? { holdsPortalRest: false } : {}),
             ...(pw && keys.user ? { oldPasswordHash: oldPasswordHash(deps.secret, c.portal, keys.user, pw) } : {}),
           });
           if (keys.user) deny = true;
@@ -137,10 +165,12 @@ export async function applyVerdict(deps: ActDeps, ctx: RequestContext, v: Verdic
         case 'require_reset':
           block('reset_required', keys.user, a, c.principal.login ? { login: c.principal.login } : {});
           break;
-        case 'block_portal_rest':
+        case 'block_portal_rest': {
+          if (!restAllowed) break;
           block('portal_rest', '', a);
           restBlocked = true;
           break;
+        }
         case 'block_ip': {
           if (deps.allowlist.has(ctx.head.ip)) break; // no rule can block an allowlisted address
           const prefix = a.scope === 'ip_prefix';

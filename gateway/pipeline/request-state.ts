@@ -27,6 +27,8 @@ export interface RequestState {
   /** The user's id in the store (a keyed hash of portal and login), when the request names a user. */
   readonly userId: string | undefined;
   user: UserRecord | undefined;
+  /** The portal's directory lists the user (read only when a policy asks `user.exists`). */
+  inDirectory?: boolean;
   device: DeviceSense | undefined;
   geo: GeoLocation | undefined;
   password: PasswordSignals | undefined;

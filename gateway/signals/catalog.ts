@@ -74,6 +74,8 @@ export const SIGNAL_CATALOG: readonly SignalDef[] = [
   // user.*
   { name: 'user.login', type: 'string', description: 'The login name the request is for, or "". For the one-time-code step: the login its portal session was left pending for (the form\'s USER_LOGIN is ignored, as the portal ignores it).', whenUnknown: '' },
   { name: 'user.known', type: 'bool', description: 'The gateway has seen this user succeed.', whenUnknown: false },
+  { name: 'user.exists', type: 'bool', description: "The account exists: the portal's directory lists it, or the gateway has seen it succeed. An invented login is false.", whenUnknown: false },
+  { name: 'user.password_changed_recently', type: 'bool', description: 'A password change for this user succeeded at the gateway (by login or by phone) within the last hour.', whenUnknown: false },
   { name: 'user.admin', type: 'bool', description: "An admin or owner (from the portal's directory config or an admin import).", whenUnknown: false },
   { name: 'user.owner', type: 'bool', description: 'The account owner.', whenUnknown: false },
   { name: 'user.second_factor', type: 'bool', description: 'An OTP step has been seen after a password step for this user.', whenUnknown: false },

@@ -20,6 +20,8 @@ export interface UserFacts {
   readonly secondFactorSeen: boolean;
   /** A weak or common password has been seen succeeding. */
   readonly weakPasswordSeen: boolean;
+  /** When a password change last succeeded at the gateway, if ever. */
+  readonly passwordChangedAtMs?: number;
 }
 
 /** Everything the sensors read about a user: one load per login-like request. */

@@ -225,7 +225,7 @@ describe('the admin API contract', () => {
     test('policies: the set, explain with the policy explain request file, reload', async () => {
       const set = await api(s, 'GET', '/v1/policies');
       expect(set.body.version).toEqual(expect.any(String));
-      const e = await api(s, 'POST', '/v1/policies/explain', { kind: 'login', signals: { 'device.known': false, user: { login: 'anna', second_factor: false } }, counters: { device_failures_unknown_15m: 12 } });
+      const e = await api(s, 'POST', '/v1/policies/explain', { kind: 'login', signals: { 'device.known': false, user: { login: 'anna', second_factor: false } }, counters: { device_passwords_unknown_15m: 12 } });
       expect(e.status).toBe(200);
       expect(e.body.verdict.kind).toBe('login');
       expect(e.body.text).toMatch(/^request: login, phase attempt/);

@@ -4,7 +4,7 @@
  * belongs to a declared family, and the control plane's gauges are there with the right values.
  */
 import { startStack, type Stack } from '../helpers/stack';
-import { api, attackUntilBlocked } from './helpers';
+import { api, attackUntilBlocked, importSeedDirectories } from './helpers';
 
 interface Sample {
   name: string;
@@ -52,6 +52,7 @@ describe('/metrics', () => {
   afterAll(() => s.close());
 
   test('parses as Prometheus text and carries blocks active by kind, store state, propagation lag and the existing families', async () => {
+    await importSeedDirectories(s); // the portal-wide REST block needs an account the directory lists
     await attackUntilBlocked(s, 'localhost', 'bob', '203.0.113.66');
     await api(s, 'POST', '/v1/blocks', { portal: 'localhost', kind: 'ip', ip: '198.51.100.9', reason: 'scanner', operator: 'olga' });
     const r = await api<string>(s, 'GET', '/metrics');

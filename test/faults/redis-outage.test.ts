@@ -35,6 +35,8 @@ test('Redis stopped for 20 s under load: REST answers, logins count and block lo
     await a.lockout.block({ portal: 'localhost', kind: 'ip', subject: knownIp, actor: 'operator:test', reason: 'before the outage', durationMs: 3_600_000 }).durable;
     expect((await restCall(a.url, knownIp)).status).toBe(403);
     expect((await restCall(a.url, '192.0.2.1')).status).toBe(200);
+    // Bob has logged in through the gateway: an account that exists (the portal-wide REST block needs one).
+    expect((await loginCall(a.url, 'bob', 'Demo-Bob-2024!', '192.0.2.250', 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) Safari/605.1.15')).status).toBe(302);
 
     // Steady load: REST every ~100 ms from one address, a harmless failed login of a nobody every ~100 ms.
     const samples: Sample[] = [];

@@ -33,7 +33,7 @@ test('recorded logins replay through a changed policy set', async () => {
   mkdirSync(strict, { recursive: true });
   for (const f of readdirSync(path.join(REPO_ROOT, 'policies'))) if (f.endsWith('.yaml')) copyFileSync(path.join(REPO_ROOT, 'policies', f), path.join(strict, f));
   const file = path.join(strict, 'login-takeover.yaml');
-  writeFileSync(file, readFileSync(file, 'utf8').replace('counters.device_failures_unknown_15m >= 10', 'counters.device_failures_unknown_15m >= 5'));
+  writeFileSync(file, readFileSync(file, 'utf8').replace('counters.device_passwords_unknown_15m >= 10', 'counters.device_passwords_unknown_15m >= 5'));
   const r = spawnSync(process.execPath, [CLI_PATH, 'policy', 'replay', '--log', log, '--policies', strict, '--json'], { encoding: 'utf8' });
   expect(r.status).toBe(0);
   const summary = JSON.parse(r.stdout) as Record<string, unknown>;

@@ -10,6 +10,7 @@ import { startGateway } from '../../gateway/app';
 import { ManualClock } from '../../gateway/lib/clock';
 import { startPortalSim } from '../../portal-sim/server';
 import { captureLoggers, eventually, startStack, testConfig, type Stack } from '../helpers/stack';
+import { api, seedDirectory } from '../admin/helpers';
 
 const FORM = 'application/x-www-form-urlencoded';
 const LAPTOP = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15';
@@ -37,6 +38,8 @@ describe('attacks on the default policies', () => {
   test('a spray from many addresses (10+ failures from 3+ of them) blocks a user without a second factor', async () => {
     const s = await startStack({ config: { trustedProxies: ['127.0.0.1/32'] } });
     try {
+      // The portal-wide REST block needs an account that exists: bob is in the portal's directory.
+      expect((await api(s, 'PUT', '/v1/portals/localhost/directory', seedDirectory('localhost'))).status).toBe(200);
       for (let i = 0; i < 12; i++) await login(s, 'bob', `spray-${i}`, { 'x-forwarded-for': `198.51.100.${10 + (i % 4)}`, 'user-agent': ATTACKER });
       await eventually(() => blocked(s, 'bob'));
       expect(s.gw.blocks.find('localhost', 'portal_rest', '')).toBeDefined();

@@ -34,7 +34,7 @@ describe('policy reload', () => {
     try {
       const before = await policies(s);
       const file = path.join(dir, 'spraying.yaml');
-      writeFileSync(file, readFileSync(file, 'utf8').replace('counters.ip_distinct_users_1h >= 10', 'counters.ip_distinct_users_1h >= 12'));
+      writeFileSync(file, readFileSync(file, 'utf8').replace('counters.ip_users_succeeding_1d >= 10', 'counters.ip_users_succeeding_1d >= 12'));
       const ok = await request(`${s.gw.adminUrl}/v1/policies/reload`, { method: 'POST', headers: auth });
       const okBody = (await ok.body.json()) as { ok: boolean; version: string };
       expect(ok.statusCode).toBe(200);

@@ -9,6 +9,7 @@ import { startGatewayProcess, startSimProcess, stopAll, tempDir } from '../helpe
 afterAll(() => stopAll());
 
 const FORM = 'application/x-www-form-urlencoded';
+const LAPTOP = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15';
 
 async function login(url: string, password: string, ua = 'curl/8'): Promise<{ status: number; body: string }> {
   const res = await request(`${url}/auth/?login=yes`, {
@@ -30,6 +31,8 @@ test('SIGKILL right after a block: the restarted gateway still enforces it (memo
   const stateDir = tempDir('portcullis-restart-');
   const gw = await startGatewayProcess({ upstream: sim.url!, stateDir, logLevel: 'warn' });
   expect(await restStatus(gw.url)).toBe(200);
+  // Bob has logged in through the gateway on his laptop: an account that exists (the REST block needs one).
+  expect((await login(gw.url, 'Demo-Bob-2024!', LAPTOP)).status).toBe(302);
   for (let i = 0; i < 35; i++) await login(gw.url, `guess-${i}`);
   expect(await restStatus(gw.url)).toBe(403); // the block was answered: it must survive what follows
   await gw.kill();
@@ -46,6 +49,7 @@ test('SIGKILL on the Redis store: the restarted gateway still enforces the block
   const redis = await startRedisServer();
   const sim = await startSimProcess({ hashCostMs: 0, noRestLimit: true });
   const gw = await startGatewayProcess({ upstream: sim.url!, redisUrl: redis.url, logLevel: 'warn' });
+  expect((await login(gw.url, 'Demo-Bob-2024!', LAPTOP)).status).toBe(302);
   for (let i = 0; i < 35; i++) await login(gw.url, `guess-${i}`);
   expect(await restStatus(gw.url)).toBe(403);
   await gw.kill();

@@ -27,14 +27,14 @@ test('explain: signals, each rule with why, the score and the action', () => {
     kind: 'login',
     phase: 'attempt',
     signals: { device: { known: false }, 'user.second_factor': false },
-    counters: { device_failures_unknown_15m: 12, user_failures_unknown_15m: 35, user_unknown_ips_1h: 4, known_device_failures_15m: 0 },
+    counters: { device_passwords_unknown_15m: 12, user_passwords_unknown_15m: 35, user_unknown_ips_1h: 4, known_device_passwords_15m: 0 },
   });
   expect(problems).toEqual([]);
   const e = explain(set!, input!);
   expect(e.verdict.action!.do).toBe('block_user');
   const text = formatExplanation(set!, e);
   expect(text).toMatch(/✓ unknown-device-burst\s+\+50/);
-  expect(text).toMatch(/with: device\.known = false, counters\.device_failures_unknown_15m = 12/);
+  expect(text).toMatch(/with: device\.known = false, counters\.device_passwords_unknown_15m = 12/);
   expect(text).toMatch(/result: block_user \+ block_portal_rest \+ notify, until lifted \[policy login-takeover, score 150 ≥ 100\]/);
   expect(text).toMatch(/policy rest-apps: not applied/);
   expect(toExplainInput({ kind: 'telnet', signals: [] }).problems.length).toBe(2);
@@ -43,8 +43,8 @@ test('explain: signals, each rule with why, the score and the action', () => {
 test('replay: blocks added and removed, by rule', () => {
   const { set } = loadPolicySet(join(root, 'policies'));
   const lines = [
-    { at: '2026-01-01T10:00:00Z', kind: 'login', phase: 'attempt', signals: { 'device.known': false }, counters: { device_failures_unknown_15m: 12, user_failures_unknown_15m: 12, user_unknown_ips_1h: 1, known_device_failures_15m: 0 }, verdict: { rules: [] } },
-    { at: '2026-01-01T10:00:01Z', kind: 'login', phase: 'attempt', signals: { 'device.known': true }, counters: { device_failures_unknown_15m: 0, user_failures_unknown_15m: 0, user_unknown_ips_1h: 0, known_device_failures_15m: 5 }, verdict: { action: 'deny_attempt', rules: ['old-typo-rule'] } },
+    { at: '2026-01-01T10:00:00Z', kind: 'login', phase: 'attempt', signals: { 'device.known': false }, counters: { device_passwords_unknown_15m: 12, user_passwords_unknown_15m: 12, user_unknown_ips_1h: 1, known_device_passwords_15m: 0 }, verdict: { rules: [] } },
+    { at: '2026-01-01T10:00:01Z', kind: 'login', phase: 'attempt', signals: { 'device.known': true }, counters: { device_passwords_unknown_15m: 0, user_passwords_unknown_15m: 0, user_unknown_ips_1h: 0, known_device_passwords_15m: 5 }, verdict: { action: 'deny_attempt', rules: ['old-typo-rule'] } },
     { at: '2026-01-01T10:00:02Z', kind: 'rest', phase: 'attempt', signals: { 'rest.principal': 'session' }, counters: { webhook_errors_5m: 0, webhook_ips_1h: 0, app_errors_5m: 0 } },
   ];
   const replay = new Replay(set!);
@@ -71,7 +71,7 @@ const built = existsSync(join(root, 'dist/gateway/cli/main.js')) && existsSync(j
   expect(tests.status).toBe(0);
   expect(tests.stdout).toContain('✓ five typos on my own laptop never block');
   const dir = policyDir({});
-  writeFileSync(join(dir, 'req.yaml'), 'kind: login\nsignals: { device.known: true }\ncounters: { known_device_failures_15m: 5 }\n');
+  writeFileSync(join(dir, 'req.yaml'), 'kind: login\nsignals: { device.known: true }\ncounters: { known_device_passwords_15m: 5 }\n');
   const ex = spawnSync(process.execPath, [cli, 'policy', 'explain', '--request', join(dir, 'req.yaml'), '--policies', join(root, 'policies')], { encoding: 'utf8' });
   expect(ex.status).toBe(0);
   expect(ex.stdout).toContain('result: forward (no action)');

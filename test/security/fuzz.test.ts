@@ -315,6 +315,14 @@ describe('fuzz: generated logins and REST calls while bob and the portal\'s REST
 
 /** Bob blocked by the default policies: 35 wrong passwords from one unknown client. */
 async function blockThroughAttack(gw: GatewayProcess): Promise<void> {
+  // Bob logs in once on his laptop: an account that exists (the portal-wide REST block needs one).
+  const own = await request(`${gw.url}/auth/?login=yes`, {
+    method: 'POST',
+    headers: { host: 'localhost', 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) Safari/605.1.15' },
+    body: new URLSearchParams({ AUTH_FORM: 'Y', TYPE: 'AUTH', USER_LOGIN: 'bob', USER_PASSWORD: 'Demo-Bob-2024!' }).toString(),
+  });
+  await own.body.dump();
+  expect(own.statusCode).toBe(302);
   for (let i = 0; i < 35; i++) {
     const res = await request(`${gw.url}/auth/?login=yes`, {
       method: 'POST',

@@ -102,11 +102,14 @@ describe('user.* and what a success teaches', () => {
 
   it('reads the facts, and the unknown values for an unknown user', () => {
     expect(userSignals(login, { ...UNKNOWN_USER, known: true, owner: true, secondFactorSeen: true }, { activeEmployees: 12 })).toEqual({
-      login: 'bob', known: true, admin: true, owner: true, second_factor: true, weak_password_seen: false, active_employees_on_portal: 12,
+      login: 'bob', known: true, exists: true, password_changed_recently: false, admin: true, owner: true, second_factor: true, weak_password_seen: false, active_employees_on_portal: 12,
     });
     expect(userSignals({ principal: {} }, undefined, undefined)).toEqual({
-      login: '', known: false, admin: false, owner: false, second_factor: false, weak_password_seen: false, active_employees_on_portal: 0,
+      login: '', known: false, exists: false, password_changed_recently: false, admin: false, owner: false, second_factor: false, weak_password_seen: false, active_employees_on_portal: 0,
     });
+    // Listed by the directory but never seen: it exists. A password changed 10 minutes ago is recent.
+    expect(userSignals(login, { ...UNKNOWN_USER, passwordChangedAtMs: 1_000 }, undefined, { inDirectory: true, nowMs: 601_000 })).toMatchObject({ known: false, exists: true, password_changed_recently: true });
+    expect(userSignals(login, { ...UNKNOWN_USER, passwordChangedAtMs: 1_000 }, undefined, { nowMs: 3_601_000 })).toMatchObject({ exists: false, password_changed_recently: false });
   });
 
   it('a success with a common password remembers a weak password, the device and the place', () => {

@@ -91,7 +91,8 @@ export const liftBlock: Handler = async ({ cp, params, who }) => {
   // The token's name, as support or operator by its role; the `operator` query parameter is ignored.
   const actor = actorOf(who.role === 'support' ? 'support' : 'operator', who);
   if (record.kind === 'user') {
-    const { lifted, reset } = cp.lockout.liftUser(record.portal, record.subject, actor);
+    const { lifted, reset, evidence } = cp.lockout.liftUser(record.portal, record.subject, actor);
+    await evidence;
     return ok({ lifted: lifted.map(presentBlock), reset_required: presentBlock(reset) });
   }
   cp.lockout.lift(record, actor);

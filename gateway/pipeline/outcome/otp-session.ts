@@ -7,11 +7,12 @@
  * hash of the session id (the id itself is a credential, never stored), expiring after OTP_SESSION_MS.
  * A code step whose session belongs to a blocked user gets the decoy, as the user's other logins do.
  * An OTP step is then counted for the user its session belongs to; one whose session the gateway never
- * saw pending is counted by address only.
+ * saw pending is counted by address only. The code step that succeeds takes the record (used once) and
+ * makes its device known for that user, with the device cookie (observe-stage.ts).
  */
 import { keyedHash } from '../../signals/keyed-hash';
 import { cookieValues } from '../../signals/device/device-cookie';
-import type { StoredRecord } from '../../store/port';
+import type { Store, StoredRecord } from '../../store/port';
 
 /** PHP's session cookie, as detect.ts reads it. */
 const SESSION_COOKIE = 'PHPSESSID';
@@ -47,4 +48,20 @@ export function answerSessionId(setCookie: string | readonly string[] | undefine
     if (m && m[1] !== '' && m[1] !== 'deleted' && m[1]!.length <= MAX_SESSION_ID_CHARS) return m[1];
   }
   return undefined;
+}
+
+/** The login whose code step this request's portal session is, if the gateway saw it pending. */
+export async function sessionLogin(store: Store, secret: string, portal: string, cookieHeader: string | readonly string[] | undefined, nowMs: number): Promise<string | undefined> {
+  const sid = requestSessionId(cookieHeader);
+  if (sid === undefined) return undefined;
+  const record = await store.get<OtpSessionRecord>('portal_facts', portal, otpSessionRecordId(secret, portal, sid));
+  return record && record.expiresAtMs > nowMs ? record.login : undefined;
+}
+
+/** sessionLogin, once: the record is removed (the session is open; its code step is done). */
+export async function takeSessionLogin(store: Store, secret: string, portal: string, cookieHeader: string | readonly string[] | undefined, nowMs: number): Promise<string | undefined> {
+  const login = await sessionLogin(store, secret, portal, cookieHeader, nowMs);
+  const sid = requestSessionId(cookieHeader);
+  if (login !== undefined && sid !== undefined) await store.delete('portal_facts', portal, otpSessionRecordId(secret, portal, sid));
+  return login;
 }

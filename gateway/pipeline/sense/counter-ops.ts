@@ -21,13 +21,15 @@ export function counterBatch(
   reading: readonly CompiledCounter[],
   keys: CounterKeys,
   signals: Readonly<Record<string, unknown>>,
+  /** The keys buckets are named by, when they differ from `keys` (the user's evidence epoch); members are `keys`'. */
+  byKeys: CounterKeys = keys,
 ): CounterBatch {
   const ops: CounterOp[] = [];
   const names: string[] = [];
   const push = (c: CompiledCounter, add: true | string | undefined): void => {
     // A request touches a handful of counters: a list lookup beats a Set built per request.
     if (names.includes(c.name)) return;
-    const key = bucketKey(c, keys);
+    const key = bucketKey(c, byKeys);
     if (key === undefined) return;
     ops.push(add !== undefined ? { portal, counter: c.name, type: c.type, windowMs: c.windowMs, key, add } : { portal, counter: c.name, type: c.type, windowMs: c.windowMs, key });
     names.push(c.name);

@@ -45,7 +45,7 @@ const INACTIVE: SensePlan = Object.freeze({
 });
 
 /** Signals that need the user's history to be computed. */
-const NEEDS_HISTORY = /^(user\.(known|admin|owner|second_factor|weak_password_seen)|device\.(known|known_by|count_for_user|first_seen)|geo\.(new_country|travel_kmh))$/;
+const NEEDS_HISTORY = /^(user\.(known|exists|admin|owner|second_factor|weak_password_seen|password_changed_recently)|device\.(known|known_by|count_for_user|first_seen)|geo\.(new_country|travel_kmh))$/;
 
 const plans = new WeakMap<CompiledPolicySet, Map<RequestKind, SensePlan>>();
 
@@ -96,7 +96,9 @@ function buildPlan(set: CompiledPolicySet, kind: RequestKind): SensePlan {
     outcomeCounters,
     readAtAttempt: [...readAtAttempt.values()],
     readAtOutcome: [...readAtOutcome.values()],
-    needsUser: [...signals].some((s) => NEEDS_HISTORY.test(s)),
+    // A login-like counter by user needs the user's record too: its buckets are keyed by the evidence
+    // epoch (REST stays off the store's read path: its user counters, if any, are not cleared).
+    needsUser: [...signals].some((s) => NEEDS_HISTORY.test(s)) || (kind !== 'rest' && counters.some((c) => c.by.includes('user'))),
     hasOutcomeRules,
     needsPasswordKey,
   };

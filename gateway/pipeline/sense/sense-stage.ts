@@ -20,6 +20,8 @@ import { geoSignals } from '../../signals/geo/geo-signals';
 import { lookupGeo } from '../../signals/geo/lookup';
 import { UNKNOWN_USER } from '../../signals/history';
 import { subjectsOf } from '../../lockout/subjects';
+import { evidenceKey } from '../../lockout/evidence';
+import { listedInDirectory } from '../../lockout/directory';
 import { attemptedPasswordHash } from '../../signals/password/attempted-password';
 import { bundledCommonPasswords } from '../../signals/password/common-passwords';
 import { formHasEncryptedAuth } from '../../signals/password/encrypted';
@@ -41,7 +43,7 @@ import type { PortalFactsCache } from './portal-facts';
 import type { PortalFacts, UserHistory } from '../../signals/history';
 import type { Answer } from '../answer';
 import { historyOf, userId, type UserRecord } from './user-record';
-import { otpSessionRecordId, requestSessionId, type OtpSessionRecord } from '../outcome/otp-session';
+import { sessionLogin } from '../outcome/otp-session';
 import type { BlockView } from '../../lockout/block-view';
 import { prepareDecoy } from '../../lockout/decoy/prepare';
 
@@ -88,12 +90,7 @@ export function senseStage(deps: SenseDeps): BeforeStage {
  */
 async function otpUser(deps: SenseDeps, ctx: RequestContext): Promise<void> {
   const c = ctx.classified!;
-  const sid = requestSessionId(ctx.head.headers.cookie);
-  let login: string | undefined;
-  if (sid !== undefined) {
-    const record = await deps.store.get<OtpSessionRecord>('portal_facts', c.portal, otpSessionRecordId(deps.secret, c.portal, sid)).catch(() => undefined);
-    if (record && record.expiresAtMs > deps.clock.now()) login = record.login;
-  }
+  const login = await sessionLogin(deps.store, deps.secret, c.portal, ctx.head.headers.cookie, deps.clock.now()).catch(() => undefined);
   const { login: _formLogin, ...rest } = c.principal;
   ctx.classified = { ...c, principal: login !== undefined ? { ...rest, login } : rest };
   // The enforce stage could not know whose step this is (it reads no store): the user's block, here.
@@ -162,6 +159,16 @@ function sense(deps: SenseDeps, ctx: RequestContext, set: CompiledPolicySet, pla
     return deps.store.get<UserRecord>('users', c.portal, uid).then(
       (user) => {
         state.user = user;
+        // user.exists: a user never seen succeeding may still be in the portal's directory (one more read).
+        if (!user?.known && plan.signals.has('user.exists')) {
+          return listedInDirectory(deps.store, c.portal, uid).then(
+            (listed) => {
+              state.inDirectory = listed;
+              return senseWithHistory(deps, ctx, state, plan, req.ip, nowMs);
+            },
+            () => senseWithHistory(deps, ctx, state, plan, req.ip, nowMs),
+          );
+        }
         return senseWithHistory(deps, ctx, state, plan, req.ip, nowMs);
       },
       () => {
@@ -200,7 +207,7 @@ function senseTheRest(
 ): void | Promise<void> {
   const c = ctx.classified!;
   const signals = state.signals;
-  if (plan.groups.has('user')) put(signals, 'user', userSignals(c, history, facts));
+  if (plan.groups.has('user')) put(signals, 'user', userSignals(c, history, facts, { inDirectory: state.inDirectory === true, nowMs }));
   if (plan.groups.has('device')) {
     const cookie = ctx.head.headers.cookie ? readDeviceCookie(deps.secret, ctx.head.headers.cookie, { nowMs }) : NO_DEVICE_COOKIE;
     state.device = deviceSignals(ctx.head, cookie, history, { secret: deps.secret });
@@ -230,7 +237,9 @@ export function countAndRead(
   reading: SensePlan['readAtAttempt'],
   nowMs: number,
 ): void | Promise<void> {
-  const batch = counterBatch(portal, event, recording, reading, state.keys, state.signals);
+  const epoch = state.user?.evidenceSinceMs;
+  const byKeys = epoch !== undefined && state.keys.user ? { ...state.keys, user: evidenceKey(state.keys.user, epoch) } : state.keys;
+  const batch = counterBatch(portal, event, recording, reading, state.keys, state.signals, byKeys);
   if (batch.ops.length === 0) return undefined;
   if (deps.batcher && kind === 'rest') {
     assign(state, batch.names, deps.batcher.apply(batch.ops, kind));

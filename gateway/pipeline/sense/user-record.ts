@@ -27,6 +27,14 @@ export interface UserRecord extends StoredRecord {
   readonly knownFingerprints: readonly string[];
   readonly countries: readonly string[];
   readonly lastSuccess?: LastSuccess;
+  /**
+   * When the evidence against this user was last cleared (support lifted a block, or a password change
+   * succeeded): the user's counters are keyed by it, so counts from before start again at 0
+   * (lockout/evidence.ts). Absent: never cleared.
+   */
+  readonly evidenceSinceMs?: number;
+  /** When a password change for this user last succeeded at the gateway (user.password_changed_recently). */
+  readonly passwordChangedAtMs?: number;
   readonly updatedAtMs: number;
 }
 
@@ -42,6 +50,7 @@ export function historyOf(record: UserRecord | undefined): UserHistory | undefin
     knownFingerprints: new Set(record.knownFingerprints),
     countries: new Set(record.countries),
     ...(record.lastSuccess ? { lastSuccess: record.lastSuccess } : {}),
+    ...(record.passwordChangedAtMs !== undefined ? { passwordChangedAtMs: record.passwordChangedAtMs } : {}),
   };
 }
 

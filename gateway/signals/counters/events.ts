@@ -26,7 +26,7 @@ export interface CounterEventDef {
 const loginLike = (kind: RequestKind, what: string): CounterEventDef[] => [
   { name: `${kind}.attempt`, kind, stage: 'attempt', description: `A ${what} arrived (recorded before scoring).` },
   { name: `${kind}.failed`, kind, stage: 'outcome', description: `A ${what} failed: the portal refused it, or the gateway answered it with a decoy.` },
-  { name: `${kind}.success`, kind, stage: 'outcome', description: `A ${what} succeeded at the portal.` },
+  { name: `${kind}.success`, kind, stage: 'outcome', description: `A ${what} succeeded at the portal${kind === 'login' ? ' (a password step answered with the one-time-code form counts: the password was right)' : ''}.` },
 ];
 
 export const COUNTER_EVENTS: readonly CounterEventDef[] = [
