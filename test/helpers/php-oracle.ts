@@ -51,16 +51,22 @@ export const BITRIX_PHP: PhpProfile = {
     enable_post_data_reading: 'On',
     default_charset: '"UTF-8"',
     'cgi.force_redirect': '1',
-    display_errors: 'stderr',
-    log_errors: 'Off',
+    // Warnings ("Input variables exceeded …") go to the SAPI's log, stderr, not into the page.
+    display_errors: 'Off',
+    display_startup_errors: 'Off',
+    log_errors: 'On',
     error_reporting: 'E_ALL',
   },
 };
 
-/** PHP with no php.ini at all: request_order empty, so $_REQUEST follows variables_order "EGPCS" and cookies win. */
+/**
+ * PHP with no php.ini (the official container images' default): request_order unset, so $_REQUEST
+ * follows variables_order "EGPCS" and a cookie overrides the body; max_input_vars 1000. (An EMPTY
+ * request_order would leave $_REQUEST empty instead.)
+ */
 export const NO_INI_PHP: PhpProfile = {
   name: 'no-ini',
-  ini: { ...BITRIX_PHP.ini, max_input_vars: '1000', request_order: '""', variables_order: '"EGPCS"' },
+  ini: Object.fromEntries(Object.entries({ ...BITRIX_PHP.ini, max_input_vars: '1000', variables_order: '"EGPCS"' }).filter(([k]) => k !== 'request_order')),
 };
 
 export interface CgiRequest {

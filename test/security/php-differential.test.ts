@@ -35,7 +35,7 @@ import { BITRIX_PHP, NO_INI_PHP, findPhpCgi, runPhp, type PhpLogin, type PhpView
 import { stopAll } from '../helpers/processes';
 import { testConfig } from '../helpers/stack';
 import { buildRaw, rawExchange } from './helpers';
-import { requests, type GenRequest } from './php-requests';
+import { PORTAL, requests, type GenRequest } from './php-requests';
 
 const RUNS = Math.max(1, Number(process.env.PORTCULLIS_PHP_DIFF_RUNS ?? 300));
 const SEED = process.env.PORTCULLIS_PHP_DIFF_SEED !== undefined ? Number(process.env.PORTCULLIS_PHP_DIFF_SEED) : Date.now() % 2 ** 31;
@@ -51,6 +51,8 @@ interface Seen {
 interface Reached {
   view?: PhpView;
   aborted: boolean;
+  /** php-cgi failed: the case is not judged, and the run fails. */
+  oracleError?: string;
 }
 
 const norm = (s: string | null | undefined): string | undefined => {
@@ -83,16 +85,41 @@ export function judge(view: PhpView, c: Classified | undefined): string[] {
     const expected = EXPECTED_KIND[a.type ?? a.via]!;
     const principal = principalOf(a);
     const kindOk = c.kind === expected || (c.kind === 'rest' && (principal === undefined ? /auth_form|basic|digest/.test(c.reason) : true));
-    if (!kindOk) problems.push(`${what}: PHP runs it, the gateway says ${c.kind} (${c.reason.replace(/:.*$/, '')})`);
+    if (!kindOk) problems.push(`${what}: PHP runs it, another kind at the gateway`);
     else if (principal !== undefined && !known.has(principal)) {
       problems.push(`${what}: PHP's principal is not the gateway's (${known.size === 0 ? 'gateway has none' : 'gateway has another'})`);
     }
   }
   const phpPortal = canonicalPortal(view.host);
-  if (phpPortal !== c.portal && !(c.portal === 'localhost' && (phpPortal === '127.0.0.1' || phpPortal === '[::1]'))) {
+  if (phpPortal !== c.portal) {
     problems.push('PHP served another portal than the one classified');
   }
   return problems;
+}
+
+const FORM = 'application/x-www-form-urlencoded';
+const LOGIN_BODY = 'AUTH_FORM=Y&TYPE=AUTH&USER_LOGIN=bob&USER_PASSWORD=Pw-secret-1!';
+const pinned = (name: string, req: GenRequest['req'], profile: GenRequest['profile'] = 'bitrix'): GenRequest => ({ req: { host: PORTAL, ...req }, tags: [`pinned:${name}`], profile });
+/** One spelling of each class found so far, run before the generated ones whatever the seed. */
+const PINNED: readonly GenRequest[] = [
+  pinned('query-not-read', { method: 'POST', target: '/crm/?USER_LOGIN=bob&USER_PASSWORD=x', headers: [['Content-Type', FORM]], body: 'AUTH_FORM=Y&TYPE=AUTH' }),
+  pinned('rest-dot', { method: 'POST', target: '/rest./', headers: [['Content-Type', FORM]], body: LOGIN_BODY }),
+  pinned('rest-body', { method: 'POST', target: '/rest/user.current.json', headers: [['Content-Type', FORM]], body: LOGIN_BODY }),
+  pinned('past-64KiB', { method: 'POST', target: '/auth/?login=yes&AUTH_FORM=Y&TYPE=AUTH', headers: [['Content-Type', FORM]], body: `pad=${'p'.repeat(70 * 1024)}&USER_LOGIN=bob&USER_PASSWORD=x` }),
+  pinned('boundary-trailing-semicolon', { method: 'POST', target: '/auth/', headers: [['Content-Type', 'multipart/form-data; boundary=X;']], body: multipart('X', LOGIN_BODY) }),
+  pinned('boundary-unquoted-specials', { method: 'POST', target: '/auth/', headers: [['Content-Type', 'multipart/form-data; boundary=a/b=c:d']], body: multipart('a/b=c:d', LOGIN_BODY) }),
+  pinned('max-input-vars', { method: 'POST', target: '/auth/', headers: [['Content-Type', FORM]], body: `${LOGIN_BODY}&${'a&'.repeat(10_050)}&USER_LOGIN=alice` }),
+  pinned('cookie-wins-without-ini', { method: 'POST', target: '/auth/', headers: [['Content-Type', FORM], ['Cookie', 'USER_LOGIN=alice']], body: LOGIN_BODY }, 'no-ini'),
+  pinned('digest-xusername', { target: '/crm/', headers: [['Authorization', 'Digest username="bob", xusername="alice", nonce="n", uri="/", response="r"']] }),
+  pinned('basic-nul-user', { target: '/crm/', headers: [['Authorization', `Basic ${Buffer.from('bob\0x:pw').toString('base64')}`]] }),
+  pinned('absolute-other-host', { method: 'POST', target: 'http://other.test/auth/', headers: [['Content-Type', FORM]], body: LOGIN_BODY }),
+  pinned('connection-host', { method: 'POST', target: '/auth/', host: 'Acme.Test:80', headers: [['Content-Type', FORM], ['Connection', 'host, close']], body: LOGIN_BODY }),
+  pinned('basic-and-recovery', { method: 'POST', target: '/auth/', headers: [['Content-Type', FORM], ['Authorization', `Basic ${Buffer.from('bob:pw').toString('base64')}`]], body: 'AUTH_FORM=Y&TYPE=SEND_PWD&USER_LOGIN=alice' }),
+];
+
+function multipart(boundary: string, urlencoded: string): string {
+  const parts = urlencoded.split('&').map((p) => p.split('='));
+  return `${parts.map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`).join('')}--${boundary}--\r\n`;
 }
 
 const show = (g: GenRequest): string => {
@@ -126,7 +153,7 @@ const show = (g: GenRequest): string => {
             res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
           },
           (err: Error) => {
-            last.reached = { aborted: false };
+            last.reached = { aborted: false, oracleError: err.message };
             res.writeHead(500).end(err.message);
           },
         );
@@ -165,7 +192,8 @@ const show = (g: GenRequest): string => {
     const classes = new Map<string, { count: number; example: GenRequest; size: number }>();
     let phpLogins = 0;
     let refused = 0;
-    const cases = fc.sample(requests, { numRuns: RUNS, seed: SEED });
+    const oracleErrors: string[] = [];
+    const cases = [...PINNED, ...fc.sample(requests, { numRuns: RUNS, seed: SEED })];
     for (const g of cases) {
       last.seen = undefined;
       last.reached = undefined;
@@ -176,11 +204,14 @@ const show = (g: GenRequest): string => {
       const seen = last.seen as Seen | undefined;
       const status = seen?.status ?? reply.status;
       if (status === 400 || status === 413 || status === 431) refused++;
-      const view = (last.reached as Reached | undefined)?.view;
+      const reached = last.reached as Reached | undefined;
+      if (reached?.oracleError !== undefined) oracleErrors.push(`${reached.oracleError.slice(0, 300)} for ${show(g).slice(0, 300)}`);
+      const view = reached?.view;
       if (view === undefined) continue; // PHP never saw a complete request: nothing ran
       if (view.logins.length > 0) phpLogins++;
       for (const problem of judge(view, seen?.classified)) {
-        const key = `${problem}${status === 400 || status === 413 ? ` [yet answered ${status}]` : ''}`;
+        const gw = seen?.classified ? ` — gateway ${seen.classified.kind} (${seen.classified.reason.replace(/:(type_unknown|registration)/g, '')})` : '';
+        const key = `${problem}${gw}${g.tags.some((t) => t === 'body>64KiB') ? ', body > 64 KiB' : ''}${status === 400 || status === 413 ? ` [yet answered ${status}]` : ''}${g.tags[0]?.startsWith('pinned:') ? ` [${g.tags[0]}]` : ''}`;
         const size = buildRaw(g.req).length;
         const prev = classes.get(key);
         if (!prev) classes.set(key, { count: 1, example: g, size });
@@ -193,6 +224,7 @@ const show = (g: GenRequest): string => {
     const lines = [`php-differential: ${cases.length} requests (seed ${SEED}), PHP ran a login in ${phpLogins}, the gateway refused ${refused}; ${classes.size} classes of disagreement`];
     for (const [cls, { count, example }] of classes) lines.push(`  ${cls}: ${count}×, tags ${example.tags.join(' ')}\n      e.g. ${show(example)}`);
     process.stdout.write(`${lines.join('\n')}\n`);
+    expect(oracleErrors).toEqual([]);
     expect(phpLogins).toBeGreaterThan(0);
     expect([...classes.keys()]).toEqual([]);
   });

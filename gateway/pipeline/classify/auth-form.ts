@@ -25,7 +25,7 @@
  */
 import type { Credentials, Principal, RequestKind } from '../request';
 import { phpTrim } from './bytes';
-import { ARRAY_MARKER } from './php-params';
+import { ARRAY_MARKER, LATE_LOGIN_FIELD } from './php-params';
 
 export type FormSource = 'post' | 'query' | 'cookie';
 
@@ -52,10 +52,42 @@ export function authFormSource(s: FormSources): FormSource | undefined {
   return undefined;
 }
 
+/**
+ * The decision, under both orders $_REQUEST can have: request_order "GP" (php.ini-production: cookies
+ * are not in it, so here they only fill gaps) and no request_order at all (PHP without a php.ini, as
+ * the official container images ship: variables_order "EGPCS", so a cookie overrides the body). When
+ * a cookie makes the two readings name another kind or principal, the request is marked `:ambiguous`
+ * and refused by the classify stage: no browser sends USER_LOGIN or TYPE as a cookie, and counting
+ * one principal while the portal logs in another would let guesses go uncounted.
+ */
+/** The suffix of a decision's reason when the portal's php.ini decides what it reads. */
+export const AMBIGUOUS = ':ambiguous';
+
 export function decideAuthForm(sources: FormSources, method: string): FormDecision | undefined {
+  const gp = decideFrom(sources, method, requestFields(sources));
+  // A login field past the first ~1000 variables: the portal's max_input_vars decides what it reads.
+  if (gp !== undefined && [sources.post, sources.query, sources.queryAlt].some((m) => m?.has(LATE_LOGIN_FIELD))) {
+    return { ...gp, reason: `${gp.reason}${AMBIGUOUS}` };
+  }
+  if (sources.cookie === undefined || sources.cookie.size === 0) return gp;
+  const cookieWins = requestFields(sources);
+  for (const [k, v] of sources.cookie) cookieWins.set(k, v);
+  const egpcs = decideFrom(sources, method, cookieWins);
+  if (sameDecision(gp, egpcs)) return gp;
+  const either = (gp ?? egpcs)!;
+  return { ...either, reason: `${either.reason}${AMBIGUOUS}` };
+}
+
+function sameDecision(a: FormDecision | undefined, b: FormDecision | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  const p = a.principal;
+  const q = b.principal;
+  return a.kind === b.kind && p.login === q.login && p.email === q.email && p.phone === q.phone;
+}
+
+function decideFrom(sources: FormSources, method: string, fields: ReadonlyMap<string, string>): FormDecision | undefined {
   const source = authFormSource(sources);
   if (source === undefined) return undefined;
-  const fields = requestFields(sources);
   const get = (k: string): string | undefined => plain(fields.get(k));
   const type = fields.get('TYPE');
   const isPost = method.toUpperCase() === 'POST';

@@ -22,6 +22,7 @@ import { compact, decideAuthForm, hitHash, type FormSources } from './auth-form'
 import { canonicalPath } from './canonical-path';
 import { canonicalPortal } from './host';
 import { ARRAY_MARKER, mergeRequest, parseCookieVars, parseQuery } from './php-params';
+import { redactNearRest, redactRestPath } from './redact-path';
 import { findRestRoute, readRestTarget, type RestRoute } from './rest-route';
 import { formKind } from './form-body';
 import { splitTarget } from './target';
@@ -41,6 +42,7 @@ const LOGIN_QUERY_HINT = /auth|bx|%[4-7][0-9a-f]/i;
 /** Might this (long) REST query carry auth, access_token, aplogin/ap, method or AUTH_FORM? */
 const REST_QUERY_HINT = /auth|access|apl|method|%[4-7][0-9a-f]|(?:^|&)(?:\+|%20| )*ap(?:[=&[]|$)/i;
 const REST_QUERY_ALWAYS_PARSE_CHARS = 1024;
+const LOGIN_COOKIE_HINT = /AUTH|USER|TYPE/;
 const OAUTH_TOKEN_PATH = /^\/oauth\/token(?:\/|$)/i;
 const SESSION_COOKIE = /(?:^|[;,]\s*)(?:PHPSESSID|BITRIX_SM_[A-Za-z0-9_]*)=/i;
 
@@ -151,20 +153,9 @@ function classifyRest(
     reason += `+${formLogin.reason}`;
   }
   return {
-    classified: { portal, kind: 'rest', path: webhook !== undefined ? redactWebhookCode(path, route, webhook.code) : path, principal: compact(principal), rest: call, reason },
+    classified: { portal, kind: 'rest', path: redactRestPath(path, route, webhook?.code), principal: compact(principal), rest: call, reason },
     credentials: compact(credentials),
   };
-}
-
-/**
- * Classified values never hold secrets, and the webhook code is part of the path: replace that
- * segment with `{code}` (the edge forwards the original target, not this path).
- */
-function redactWebhookCode(path: string, route: RestRoute, code: string): string {
-  if (route.entry === 'services_index' || route.tail[1] !== code) return path;
-  const segments = path.split('/').filter((seg) => seg !== '');
-  segments[segments.length - route.tail.length + 1] = '{code}';
-  return `/${segments.join('/')}${path.endsWith('/') ? '/' : ''}`;
 }
 
 function classifyOAuthToken(
@@ -202,8 +193,9 @@ function loginSources(rawQuery: string, form: FormFields | undefined, cookieHead
   const queryMatters = rawQuery !== '' && LOGIN_QUERY_HINT.test(rawQuery);
   const query = queryMatters ? parseQuery(rawQuery) : undefined;
   const queryAlt = queryMatters && rawQuery.includes(';') ? parseQuery(rawQuery, '&;') : undefined;
-  // Cookie names are not decoded by PHP, so only a literal "AUTH" can become AUTH_FORM.
-  const cookie = cookieHeader !== undefined && cookieHeader.includes('AUTH') ? parseCookieVars(cookieHeader) : undefined;
+  // Cookie names are not decoded by PHP, so only a literal "AUTH", "USER" or "TYPE" can become a key
+  // the login handler reads (AUTH_FORM, USER_LOGIN, TYPE, …).
+  const cookie = cookieHeader !== undefined && LOGIN_COOKIE_HINT.test(cookieHeader) ? parseCookieVars(cookieHeader) : undefined;
   return { post: form, query, queryAlt, cookie };
 }
 
@@ -215,7 +207,8 @@ function result(
   reason: string,
   credentials: Credentials,
 ): ClassifyResult {
-  return { classified: { portal, kind, path, principal, reason }, credentials };
+  // Classified values never hold secrets: a look-alike of a REST entry point may carry a webhook code.
+  return { classified: { portal, kind, path: redactNearRest(path), principal, reason }, credentials };
 }
 
 function headerValue(v: string | string[] | undefined): string | undefined {

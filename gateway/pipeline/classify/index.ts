@@ -1,4 +1,5 @@
 /** The request classifier: the public surface of pipeline/classify. */
+export { AMBIGUOUS } from './auth-form';
 export { classify, needsForm, type ClassifyOptions, type ClassifyResult } from './classify';
 export { canonicalPath } from './canonical-path';
 export { canonicalPortal } from './host';

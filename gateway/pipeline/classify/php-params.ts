@@ -13,9 +13,23 @@
  *   becomes `_` and the rest of the name has ` `, `.` and `[` turned into `_` (`AUTH[FORM` is
  *   `AUTH_FORM`);
  * - an empty name is dropped; a name that mangling turned into `__Host-…`/`__Secure-…` is dropped;
- * - the last value wins (the first one for cookies); max_input_vars is ignored: we read everything.
+ * - the last value wins (the first one for cookies); we read past max_input_vars, and mark a login
+ *   field found late (LATE_LOGIN_FIELD below).
  */
 import { bytesToText, hexValue, stringToBytes } from './bytes';
+
+/**
+ * A key no PHP variable can have (PHP cuts names at NUL), set by parseQuery when a field the login
+ * handler reads comes after the first LATE_VARS variables. PHP stops parsing at max_input_vars: 1000
+ * by default, 10000 on a portal tuned as Bitrix asks. Past the smaller one, the portal may keep an
+ * earlier value (or none) where we read a later one; the classifier treats such a request as
+ * ambiguous and refuses it. The margin below 1000 absorbs the small ways PHP's count differs from ours.
+ */
+export const LATE_LOGIN_FIELD = '\0late_login_field';
+const LATE_VARS = 900;
+const LOGIN_KEYS: ReadonlySet<string> = new Set([
+  'AUTH_FORM', 'TYPE', 'USER_LOGIN', 'USER_PASSWORD', 'USER_OTP', 'USER_CHECKWORD', 'USER_EMAIL', 'USER_PHONE_NUMBER', 'USER_CURRENT_PASSWORD',
+]);
 
 /** What a top-level key holds when PHP made it an array. */
 export const ARRAY_MARKER = '[array]';
@@ -101,12 +115,15 @@ export function parseQuery(qs: string, separators = '&'): Map<string, string> {
   const out = new Map<string, string>();
   if (qs === '') return out;
   const pairs = separators === '&' ? qs.split('&') : qs.split(new RegExp(`[${escapeClass(separators)}]`));
+  let count = 0;
   for (const pair of pairs) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
     const name = eq < 0 ? pair : pair.slice(0, eq);
     const value = eq < 0 ? '' : pair.slice(eq + 1);
-    registerVariable(out, phpUrlDecode(name), phpUrlDecode(value));
+    const decodedName = phpUrlDecode(name);
+    registerVariable(out, decodedName, phpUrlDecode(value));
+    if (++count > LATE_VARS && LOGIN_KEYS.has(normaliseKey(decodedName)?.key ?? '')) out.set(LATE_LOGIN_FIELD, '1');
   }
   return out;
 }

@@ -1,0 +1,90 @@
+/**
+ * Login fields a portal reads one way or another depending on its php.ini. Both classes were found by
+ * the differential test against real PHP (test/security/php-differential.test.ts):
+ * - a cookie named like a login field: with request_order "GP" $_REQUEST has no cookies, with no
+ *   php.ini at all (variables_order "EGPCS") a cookie overrides the body;
+ * - a login field past max_input_vars: PHP stops reading there and keeps an earlier value (or none).
+ * The classifier marks them, and the classify stage refuses them (400).
+ */
+import fc from 'fast-check';
+import { AMBIGUOUS, classify, parseFormBody } from '../../gateway/pipeline/classify';
+import { classifyStage } from '../../gateway/pipeline/classify-stage';
+import type { RequestContext } from '../../gateway/pipeline/context';
+import type { FormFields } from '../../gateway/pipeline/request';
+import { head, URLENCODED } from './helpers';
+
+const LOGIN = 'AUTH_FORM=Y&TYPE=AUTH&USER_LOGIN=bob&USER_PASSWORD=pw';
+
+async function classifyPost(target: string, body: string, headers: Record<string, string> = {}) {
+  const form: FormFields = await parseFormBody(URLENCODED, Buffer.from(body, 'latin1'));
+  const h = head('POST', target, { 'content-type': URLENCODED, ...headers });
+  const stage = await classifyStage().run({ head: h, form } as unknown as RequestContext);
+  return { ...classify(h, form), answer: stage };
+}
+
+describe('a cookie that contradicts the form', () => {
+  it.each([
+    ['another login', 'USER_LOGIN=alice'],
+    ['another TYPE', 'TYPE=SEND_PWD'],
+    ['an empty login', 'USER_LOGIN='],
+    ['a key PHP mangles into USER_LOGIN', 'USER.LOGIN=alice'],
+  ])('%s: refused', async (_name, cookie) => {
+    const r = await classifyPost('/auth/', LOGIN, { cookie });
+    expect(r.classified.reason.endsWith(AMBIGUOUS)).toBe(true);
+    expect(r.answer).toMatchObject({ status: 400, reason: 'ambiguous_login' });
+  });
+
+  it.each([
+    ['the same login', 'USER_LOGIN=bob'],
+    ['unrelated cookies', 'PHPSESSID=s1; BITRIX_SM_LOGIN=alice; USER_LANG=ru'],
+  ])('%s: the form login, not refused', async (_name, cookie) => {
+    const r = await classifyPost('/auth/', LOGIN, { cookie });
+    expect(r.classified).toMatchObject({ kind: 'login', principal: { login: 'bob' }, reason: 'auth_form:post' });
+    expect(r.answer).toBeUndefined();
+  });
+
+  it('a cookie alone (no form) is read as before', async () => {
+    const h = head('GET', '/crm/', { cookie: 'AUTH_FORM=Y; TYPE=AUTH; USER_LOGIN=ck' });
+    expect(classify(h, undefined).classified).toMatchObject({ kind: 'login', principal: { login: 'ck' }, reason: 'auth_form:cookie' });
+  });
+
+  it('any cookie login other than the form one is refused', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.stringMatching(/^[a-z][a-z0-9]{0,11}$/), async (login) => {
+        fc.pre(login !== 'bob');
+        const r = await classifyPost('/auth/', LOGIN, { cookie: `x=1; USER_LOGIN=${login}` });
+        expect(r.answer?.status).toBe(400);
+      }),
+      { numRuns: 50 },
+    );
+  });
+});
+
+describe('a login field past max_input_vars', () => {
+  const filler = (n: number): string => Array.from({ length: n }, (_, i) => `v${i}=`).join('&');
+
+  it.each([
+    ['in the body', '/auth/', `${LOGIN}&${filler(1000)}&USER_LOGIN=alice`],
+    ['TYPE in the body', '/auth/', `AUTH_FORM=Y&USER_LOGIN=bob&${filler(1000)}&TYPE=AUTH`],
+  ])('%s: refused', async (_name, target, body) => {
+    const r = await classifyPost(target, body);
+    expect(r.answer).toMatchObject({ status: 400, reason: 'ambiguous_login' });
+  });
+
+  it('in the query: refused', async () => {
+    const r = await classifyPost(`/auth/?AUTH_FORM=Y&${filler(1000)}&USER_LOGIN=alice`, LOGIN);
+    expect(r.answer).toMatchObject({ status: 400, reason: 'ambiguous_login' });
+  });
+
+  it('many variables but the login fields first: the login, not refused', async () => {
+    const r = await classifyPost('/auth/', `${LOGIN}&${filler(5000)}`);
+    expect(r.classified).toMatchObject({ kind: 'login', principal: { login: 'bob' } });
+    expect(r.answer).toBeUndefined();
+  });
+
+  it('a long form with no login in it is not a login', async () => {
+    const r = await classifyPost('/crm/', `${filler(2000)}&USER_LOGIN=alice`);
+    expect(r.classified.kind).toBe('other');
+    expect(r.answer).toBeUndefined();
+  });
+});
