@@ -4,6 +4,8 @@
  * - a cookie named like a login field: with request_order "GP" $_REQUEST has no cookies, with no
  *   php.ini at all (variables_order "EGPCS") a cookie overrides the body;
  * - a login field past max_input_vars: PHP stops reading there and keeps an earlier value (or none).
+ * - a query with `;`: a portal with arg_separator.input "&;" splits there, one with "&" does not (found
+ *   by the secrets test: `USER_LOGIN=x;auth=<token>` made the token part of a logged login).
  * The classifier marks them, and the classify stage refuses them (400).
  */
 import fc from 'fast-check';
@@ -86,5 +88,28 @@ describe('a login field past max_input_vars', () => {
     const r = await classifyPost('/crm/', `${filler(2000)}&USER_LOGIN=alice`);
     expect(r.classified.kind).toBe('other');
     expect(r.answer).toBeUndefined();
+  });
+});
+
+describe('a query a portal splits on ";" and another does not', () => {
+  it('a password after a ";" is refused, and never becomes part of the login', () => {
+    const h = head('GET', '/auth/?AUTH_FORM=Y&TYPE=AUTH&USER_LOGIN=bob;USER_PASSWORD=Secret-pw-1');
+    const { classified } = classify(h, undefined);
+    expect(classified.reason.endsWith(AMBIGUOUS)).toBe(true);
+    expect(classified.principal.login).toBe('bob');
+    expect(JSON.stringify(classified)).not.toContain('Secret-pw-1');
+  });
+
+  it.each([
+    ['AUTH_FORM only after a ";"', '/crm/?x=1;AUTH_FORM=Y&TYPE=AUTH&USER_LOGIN=bob'],
+    ['another login after a ";"', '/auth/?AUTH_FORM=Y&TYPE=AUTH&USER_LOGIN=bob&x=1;USER_LOGIN=alice'],
+  ])('%s: refused', async (_name, target) => {
+    const answer = await classifyStage().run({ head: head('GET', target), form: undefined } as unknown as RequestContext);
+    expect(answer).toMatchObject({ status: 400, reason: 'ambiguous_login' });
+  });
+
+  it('a ";" that changes nothing the login handler reads: the login', () => {
+    const { classified } = classify(head('GET', '/auth/?AUTH_FORM=Y&TYPE=AUTH&USER_LOGIN=bob&backurl=/a;b'), undefined);
+    expect(classified).toMatchObject({ kind: 'login', principal: { login: 'bob' }, reason: 'auth_form:query' });
   });
 });

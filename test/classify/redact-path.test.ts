@@ -1,6 +1,8 @@
 /**
- * The classified path never holds a secret (issue 15 §3): under a REST entry point, or under a path
- * that only looks like one, whatever is not a named segment (method, user id) is cut or replaced.
+ * The classified path and REST method never hold a secret (issue 15 §3): under a REST entry point, or
+ * under a path that only looks like one, whatever is not a named segment (method, user id) is cut or
+ * replaced. Found by the secrets test: `/bitrix/services/rest/index.php/<code>/x` logged the code as
+ * `rest_method`.
  */
 import fc from 'fast-check';
 import { classify } from '../../gateway/pipeline/classify';
@@ -45,6 +47,8 @@ describe('the classified path of a REST-like request holds no secret', () => {
         const { classified } = classify(head(method, raw), undefined);
         expect(classified.path).not.toContain(code);
         expect(classified.path.toLowerCase()).not.toContain(code.toLowerCase());
+        // The method goes into the log line too (`rest_method`).
+        expect(classified.rest?.method ?? '').not.toContain(code.toLowerCase());
       }),
       { numRuns: 300 },
     );

@@ -5,7 +5,8 @@
  * arrays, a NUL cut, leading spaces), repeated keys, percent-encoding and `+`, separators PHP does not
  * split on (`;`, `&amp;`), url-encoded and multipart bodies with the boundary spellings PHP accepts,
  * bodies past the gateway's 64 KiB buffer, more variables than max_input_vars, chunked framing,
- * HTTP Basic and Digest headers, and `Connection` nominations.
+ * HTTP Basic, Digest and Bearer headers, and `Connection` nominations. Secret values (GEN_SECRETS) go
+ * wherever a client can put them: login fields, OAuth tokens, webhook codes in every path form.
  *
  * Each request carries `tags`, the features it uses, so a disagreement can be put in its class.
  */
@@ -22,6 +23,19 @@ export interface GenRequest {
 
 /** The portal's name. Not one the gateway's upstream answers to, so a Host lost on the way shows. */
 export const PORTAL = 'acme.test';
+
+/**
+ * The secret values the generator puts in requests, one per kind, each distinct enough to be found
+ * in any output (test/security/secrets.test.ts searches every output of the gateway for them).
+ */
+export const GEN_SECRETS = {
+  password: 'Pw-secret-1!',
+  otp: 'Otp-493817',
+  checkword: 'Cw-7f3a9e1d2b',
+  webhookCode: 'Hk9wEbh00kC0de17',
+  oauthToken: 'Oa-tok-8c1f2e9d7b6a',
+} as const;
+const S = GEN_SECRETS;
 
 type Place = 'query' | 'body' | 'cookie';
 
@@ -79,13 +93,27 @@ const loginValue = fc.constantFrom(...LOGINS);
 const typeValue = fc.constantFrom('AUTH', 'AUTH', 'AUTH', 'OTP', 'SEND_PWD', 'CHANGE_PWD', 'REGISTRATION', 'auth', 'AUTH ', '');
 const place: fc.Arbitrary<Place> = fc.constantFrom<Place>('query', 'body', 'body', 'query', 'cookie');
 
+/** Fields besides the login's, with their values (`auth`, `access_token`: a REST call's OAuth token). */
+const OTHER_VALUES = {
+  USER_OTP: S.otp,
+  USER_CHECKWORD: S.checkword,
+  USER_EMAIL: 'bob@portal.test',
+  USER_PHONE_NUMBER: '+15550001',
+  USER_CONFIRM_PASSWORD: S.password,
+  USER_REMEMBER: 'Y',
+  login: 'yes',
+  backurl: '/',
+  auth: S.oauthToken,
+  access_token: S.oauthToken,
+} as const;
+
 const fieldsArb: fc.Arbitrary<Field[]> = fc
   .record({
     authForm: fc.option(fc.tuple(nameSpelling('AUTH_FORM'), fc.constantFrom('Y', 'Y', '0', 'yes'), place), { freq: 6, nil: undefined }),
     type: fc.option(fc.tuple(nameSpelling('TYPE'), typeValue, place), { freq: 8, nil: undefined }),
     login: fc.array(fc.tuple(nameSpelling('USER_LOGIN'), loginValue, place), { minLength: 1, maxLength: 3 }),
     password: fc.tuple(nameSpelling('USER_PASSWORD'), place),
-    others: fc.subarray(['USER_OTP', 'USER_CHECKWORD', 'USER_EMAIL', 'USER_PHONE_NUMBER', 'USER_CONFIRM_PASSWORD', 'USER_REMEMBER', 'login', 'backurl'] as const, { maxLength: 3 }),
+    others: fc.subarray(Object.keys(OTHER_VALUES) as (keyof typeof OTHER_VALUES)[], { maxLength: 3 }),
     otherPlace: place,
   })
   .chain((r) => {
@@ -93,8 +121,8 @@ const fieldsArb: fc.Arbitrary<Field[]> = fc
     if (r.authForm) fields.push({ name: r.authForm[0], value: r.authForm[1], place: r.authForm[2] });
     if (r.type) fields.push({ name: r.type[0], value: r.type[1], place: r.type[2] });
     for (const [name, value, p] of r.login) fields.push({ name, value, place: p });
-    fields.push({ name: r.password[0], value: 'Pw-secret-1!', place: r.password[1] });
-    for (const o of r.others) fields.push({ name: o, value: o === 'USER_EMAIL' ? 'bob@portal.test' : o === 'USER_PHONE_NUMBER' ? '+15550001' : o === 'login' ? 'yes' : 'v-123456', place: r.otherPlace });
+    fields.push({ name: r.password[0], value: S.password, place: r.password[1] });
+    for (const o of r.others) fields.push({ name: o, value: OTHER_VALUES[o], place: r.otherPlace });
     return fc.shuffledSubarray(fields, { minLength: fields.length, maxLength: fields.length });
   });
 
@@ -104,7 +132,9 @@ const paths = fc.oneof(
   {
     weight: 4,
     arbitrary: fc.constantFrom(
-      '/rest/', '/rest/user.current.json', '/rest/1/hookcode0000001/user.current', '/rest/api/1/hookcode0000001/user.current',
+      '/rest/', '/rest/user.current.json', `/rest/1/${S.webhookCode}/user.current`, `/rest/api/1/${S.webhookCode}/user.current`,
+      `/rest/01/${S.webhookCode}/user.current.json`, `/local/rest/1/${S.webhookCode}/`, `/bitrix/services/rest/index.php/1/${S.webhookCode}/user.current`,
+      `/rest./1/${S.webhookCode}/user.current`, `/rest;x/1/${S.webhookCode}/`, `/rest/1/${S.webhookCode}/a/b`, `/rest%2F1%2F${S.webhookCode}%2Fuser.current`,
       '/local/rest/', '/bitrix/services/rest/index.php', '/bitrix/services/rest/index.php/user.current.json',
       '/rest./', '/rest%2e/', '/REST/', '/rest;a=b/', '//rest/', '/rest%2Fuser.current', '/%72est/', '/restx/', '/rest.php', '/rest/../crm/', '/rest\\user.current',
     ),
@@ -145,7 +175,7 @@ const basicUser = fc.oneof(loginValue, fc.constantFrom('bob\0x', ''));
 const authorization = fc.oneof(
   {
     weight: 3,
-    arbitrary: fc.tuple(fc.constantFrom('Basic ', 'basic ', 'BASIC ', 'Basic  ', 'Basic\t'), basicUser, fc.constantFrom(':Pw-secret-1!', '', ':'), fc.constantFrom('', '!', '==', ' ')).map(
+    arbitrary: fc.tuple(fc.constantFrom('Basic ', 'basic ', 'BASIC ', 'Basic  ', 'Basic\t'), basicUser, fc.constantFrom(`:${S.password}`, '', ':'), fc.constantFrom('', '!', '==', ' ')).map(
       ([scheme, user, pw, junk]) => ({ header: `${scheme}${Buffer.from(`${user}${pw}`, 'utf8').toString('base64')}${junk}`, tag: 'auth:basic' }),
     ),
   },
@@ -165,6 +195,7 @@ const authorization = fc.oneof(
       ),
     ).map(([scheme, u, v, f]) => ({ header: `${scheme}${f(u, v)}`, tag: 'auth:digest' })),
   },
+  { weight: 1, arbitrary: fc.constant({ header: `Bearer ${S.oauthToken}`, tag: 'auth:bearer' }) },
 );
 
 export const requests: fc.Arbitrary<GenRequest> = fc

@@ -52,30 +52,45 @@ export function authFormSource(s: FormSources): FormSource | undefined {
   return undefined;
 }
 
-/**
- * The decision, under both orders $_REQUEST can have: request_order "GP" (php.ini-production: cookies
- * are not in it, so here they only fill gaps) and no request_order at all (PHP without a php.ini, as
- * the official container images ship: variables_order "EGPCS", so a cookie overrides the body). When
- * a cookie makes the two readings name another kind or principal, the request is marked `:ambiguous`
- * and refused by the classify stage: no browser sends USER_LOGIN or TYPE as a cookie, and counting
- * one principal while the portal logs in another would let guesses go uncounted.
- */
 /** The suffix of a decision's reason when the portal's php.ini decides what it reads. */
 export const AMBIGUOUS = ':ambiguous';
 
+/**
+ * The decision, under every reading a portal's php.ini can give; when they differ, the request is
+ * marked `:ambiguous` and refused by the classify stage (the gateway cannot know which principal the
+ * portal checks, and counting one while the portal logs in another lets guesses go uncounted).
+ *
+ * - arg_separator.input "&" (PHP's default) or "&;": with `?USER_LOGIN=bob;USER_PASSWORD=x` one
+ *   portal checks the login `bob;USER_PASSWORD=x`, the other `bob`. An ambiguous decision carries the
+ *   ";" reading's principal: its values never run past a ";", so a secret written after one is not
+ *   taken for a login (and logged).
+ * - request_order "GP" (php.ini-production: cookies are not in $_REQUEST, so here they only fill gaps)
+ *   or no request_order at all (PHP without a php.ini, as the official container images ship:
+ *   variables_order "EGPCS", so a cookie overrides the body). No browser sends USER_LOGIN or TYPE as a
+ *   cookie.
+ * - a login field past the first ~1000 variables: the portal's max_input_vars decides what it reads.
+ */
 export function decideAuthForm(sources: FormSources, method: string): FormDecision | undefined {
+  const amp = decideOneSeparator({ ...sources, queryAlt: undefined }, method);
+  if (sources.queryAlt === undefined) return amp;
+  const semi = decideOneSeparator({ ...sources, query: sources.queryAlt, queryAlt: undefined }, method);
+  if (sameDecision(amp, semi)) return amp !== undefined && semi?.reason.endsWith(AMBIGUOUS) ? ambiguous(amp) : amp;
+  return ambiguous((semi ?? amp)!);
+}
+
+function decideOneSeparator(sources: FormSources, method: string): FormDecision | undefined {
   const gp = decideFrom(sources, method, requestFields(sources));
-  // A login field past the first ~1000 variables: the portal's max_input_vars decides what it reads.
-  if (gp !== undefined && [sources.post, sources.query, sources.queryAlt].some((m) => m?.has(LATE_LOGIN_FIELD))) {
-    return { ...gp, reason: `${gp.reason}${AMBIGUOUS}` };
-  }
+  if (gp !== undefined && [sources.post, sources.query].some((m) => m?.has(LATE_LOGIN_FIELD))) return ambiguous(gp);
   if (sources.cookie === undefined || sources.cookie.size === 0) return gp;
   const cookieWins = requestFields(sources);
   for (const [k, v] of sources.cookie) cookieWins.set(k, v);
   const egpcs = decideFrom(sources, method, cookieWins);
   if (sameDecision(gp, egpcs)) return gp;
-  const either = (gp ?? egpcs)!;
-  return { ...either, reason: `${either.reason}${AMBIGUOUS}` };
+  return ambiguous((gp ?? egpcs)!);
+}
+
+function ambiguous(d: FormDecision): FormDecision {
+  return d.reason.endsWith(AMBIGUOUS) ? d : { ...d, reason: `${d.reason}${AMBIGUOUS}` };
 }
 
 function sameDecision(a: FormDecision | undefined, b: FormDecision | undefined): boolean {
