@@ -6,6 +6,8 @@
  * - a login field past max_input_vars: PHP stops reading there and keeps an earlier value (or none).
  * - a query with `;`: a portal with arg_separator.input "&;" splits there, one with "&" does not (found
  *   by the secrets test: `USER_LOGIN=x;auth=<token>` made the token part of a logged login).
+ * - a multipart part whose unquoted name PHP reads and our multipart parser skips (`name=AUTH[FORM`,
+ *   AUTH_FORM to PHP; found by the differential test).
  * The classifier marks them, and the classify stage refuses them (400).
  */
 import fc from 'fast-check';
@@ -13,7 +15,7 @@ import { AMBIGUOUS, classify, parseFormBody } from '../../gateway/pipeline/class
 import { classifyStage } from '../../gateway/pipeline/classify-stage';
 import type { RequestContext } from '../../gateway/pipeline/context';
 import type { FormFields } from '../../gateway/pipeline/request';
-import { head, URLENCODED } from './helpers';
+import { head, multipart, URLENCODED } from './helpers';
 
 const LOGIN = 'AUTH_FORM=Y&TYPE=AUTH&USER_LOGIN=bob&USER_PASSWORD=pw';
 
@@ -111,5 +113,32 @@ describe('a query a portal splits on ";" and another does not', () => {
   it('a ";" that changes nothing the login handler reads: the login', () => {
     const { classified } = classify(head('GET', '/auth/?AUTH_FORM=Y&TYPE=AUTH&USER_LOGIN=bob&backurl=/a;b'), undefined);
     expect(classified).toMatchObject({ kind: 'login', principal: { login: 'bob' }, reason: 'auth_form:query' });
+  });
+});
+
+describe('a multipart part name PHP reads and the parser skips', () => {
+  const B = 'XyZ123';
+  const body = (disposition: string): Buffer =>
+    Buffer.from(`--${B}\r\nContent-Disposition: form-data; name=TYPE\r\n\r\nAUTH\r\n--${B}\r\nContent-Disposition: form-data; ${disposition}\r\n\r\nY\r\n` +
+      `--${B}\r\nContent-Disposition: form-data; name="USER_LOGIN"\r\n\r\nbob\r\n--${B}--\r\n`);
+  const run = async (disposition: string) => {
+    const contentType = `multipart/form-data; boundary=${B}`;
+    const form = await parseFormBody(contentType, body(disposition));
+    const h = head('POST', '/crm/', { 'content-type': contentType });
+    return classifyStage().run({ head: h, form } as unknown as RequestContext);
+  };
+
+  it.each(['name=AUTH[FORM', 'name=AUTH_FORM[x]', 'name=USER_LOGIN[]'])('%s: refused', async (d) => {
+    expect(await run(d)).toMatchObject({ status: 400, reason: 'ambiguous_login' });
+  });
+
+  it.each(['name=AUTH_FORM', 'name="AUTH[FORM"', 'name=note[x]'])('%s: read, not refused', async (d) => {
+    expect(await run(d)).toBeUndefined();
+  });
+
+  it('a browser form (quoted names) is a login', async () => {
+    const mp = multipart([{ name: 'AUTH_FORM', value: 'Y' }, { name: 'TYPE', value: 'AUTH' }, { name: 'USER_LOGIN', value: 'bob' }]);
+    const form = await parseFormBody(mp.contentType, mp.body);
+    expect(classify(head('POST', '/auth/', { 'content-type': mp.contentType }), form).classified).toMatchObject({ kind: 'login', principal: { login: 'bob' } });
   });
 });

@@ -25,7 +25,7 @@
  */
 import type { Credentials, Principal, RequestKind } from '../request';
 import { phpTrim } from './bytes';
-import { ARRAY_MARKER, LATE_LOGIN_FIELD } from './php-params';
+import { ARRAY_MARKER, LATE_LOGIN_FIELD, UNREAD_LOGIN_FIELD } from './php-params';
 
 export type FormSource = 'post' | 'query' | 'cookie';
 
@@ -68,7 +68,8 @@ export const AMBIGUOUS = ':ambiguous';
  *   or no request_order at all (PHP without a php.ini, as the official container images ship:
  *   variables_order "EGPCS", so a cookie overrides the body). No browser sends USER_LOGIN or TYPE as a
  *   cookie.
- * - a login field past the first ~1000 variables: the portal's max_input_vars decides what it reads.
+ * - a login field past the first ~1000 variables: the portal's max_input_vars decides what it reads;
+ * - a login field in a multipart part whose name PHP reads and our parser does not (form-body.ts).
  */
 export function decideAuthForm(sources: FormSources, method: string): FormDecision | undefined {
   const amp = decideOneSeparator({ ...sources, queryAlt: undefined }, method);
@@ -80,6 +81,8 @@ export function decideAuthForm(sources: FormSources, method: string): FormDecisi
 
 function decideOneSeparator(sources: FormSources, method: string): FormDecision | undefined {
   const gp = decideFrom(sources, method, requestFields(sources));
+  // A login field in a multipart part we could not read: PHP may run any login with it.
+  if (sources.post?.has(UNREAD_LOGIN_FIELD)) return ambiguous(gp ?? loginDecision('auth_form:post', undefined, undefined));
   if (gp !== undefined && [sources.post, sources.query].some((m) => m?.has(LATE_LOGIN_FIELD))) return ambiguous(gp);
   if (sources.cookie === undefined || sources.cookie.size === 0) return gp;
   const cookieWins = requestFields(sources);

@@ -7,7 +7,7 @@
  */
 import busboy from 'busboy';
 import type { FormFields } from '../request';
-import { normaliseKey, parseQuery, registerVariable } from './php-params';
+import { LOGIN_KEYS, normaliseKey, parseQuery, registerVariable, UNREAD_LOGIN_FIELD } from './php-params';
 
 export type FormKind = 'urlencoded' | 'multipart';
 
@@ -49,6 +49,7 @@ function parseMultipart(contentType: string, body: Buffer): Promise<FormFields> 
       if (settled) return;
       settled = true;
       if (failed) addLooseMultipartNames(fields, body);
+      else markUnreadLoginParts(fields, body);
       resolve(fields);
     };
     // A file stream can end after the parser closes: resolve once both are done.
@@ -97,6 +98,18 @@ function parseMultipart(contentType: string, body: Buffer): Promise<FormFields> 
 }
 
 const LOOSE_PART_NAME = /content-disposition:[^\r\n]*?\bname\s*=\s*(?:"([^"\r\n]*)"|([^;\s\r\n]*))/gi;
+
+/** Characters of an RFC 7230 token: the only ones the multipart parser takes in an unquoted name. */
+const NOT_TOKEN = /[^!#$%&'*+\-.^_`|~0-9A-Za-z]/;
+
+/** A login field PHP reads from a part whose unquoted name our parser skipped (see UNREAD_LOGIN_FIELD). */
+function markUnreadLoginParts(fields: Map<string, string>, body: Buffer): void {
+  for (const m of body.toString('latin1').matchAll(LOOSE_PART_NAME)) {
+    const unquoted = m[2];
+    if (unquoted === undefined || !NOT_TOKEN.test(unquoted)) continue;
+    if (LOGIN_KEYS.has(normaliseKey(unquoted)?.key ?? '')) fields.set(UNREAD_LOGIN_FIELD, '1');
+  }
+}
 
 /** When the multipart parser gives up, take every part name we can see, with an unknown value. */
 function addLooseMultipartNames(fields: Map<string, string>, body: Buffer): void {

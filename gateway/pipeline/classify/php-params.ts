@@ -27,7 +27,14 @@ import { bytesToText, hexValue, stringToBytes } from './bytes';
  */
 export const LATE_LOGIN_FIELD = '\0late_login_field';
 const LATE_VARS = 900;
-const LOGIN_KEYS: ReadonlySet<string> = new Set([
+/**
+ * A key set by parseFormBody when a multipart part's name is one PHP reads and our multipart parser
+ * cannot (an unquoted name with `[`, `]`, `/`…: PHP reads `name=AUTH[FORM` as AUTH_FORM) and it is a
+ * field the login handler reads: the classifier cannot know the login, and refuses.
+ */
+export const UNREAD_LOGIN_FIELD = '\0unread_login_field';
+/** The fields the prolog's login handler reads. */
+export const LOGIN_KEYS: ReadonlySet<string> = new Set([
   'AUTH_FORM', 'TYPE', 'USER_LOGIN', 'USER_PASSWORD', 'USER_OTP', 'USER_CHECKWORD', 'USER_EMAIL', 'USER_PHONE_NUMBER', 'USER_CURRENT_PASSWORD',
 ]);
 
