@@ -33,8 +33,9 @@ async function adminGet(s: Stack, p: string): Promise<{ status: number; text: st
 
 /** The admin API's read answers for these portals (and users of them). */
 export async function adminAnswers(s: Stack, portals: readonly string[], logins: readonly string[]): Promise<Place[]> {
-  const paths = ['/v1/blocks', '/v1/audit', '/v1/users', '/v1/unblock-requests', '/v1/policies'];
+  const paths = ['/v1/blocks', '/v1/audit', '/v1/unblock-requests', '/v1/policies'];
   for (const p of portals) {
+    paths.push(`/v1/users?portal=${encodeURIComponent(p)}`);
     paths.push(`/v1/portals/${encodeURIComponent(p)}/posture`, `/v1/portals/${encodeURIComponent(p)}/directory`, `/v1/audit?portal=${encodeURIComponent(p)}`);
     for (const l of logins) paths.push(`/v1/users/${encodeURIComponent(p)}/${encodeURIComponent(l)}`);
   }
