@@ -69,6 +69,15 @@ export const NO_INI_PHP: PhpProfile = {
   ini: Object.fromEntries(Object.entries({ ...BITRIX_PHP.ini, max_input_vars: '1000', variables_order: '"EGPCS"' }).filter(([k]) => k !== 'request_order')),
 };
 
+/** A portal that also splits queries on ";" (arg_separator.input "&;", as some hosting panels set). */
+export const SEMICOLON_PHP: PhpProfile = {
+  name: 'semicolon',
+  ini: { ...BITRIX_PHP.ini, 'arg_separator.input': '"&;"' },
+};
+
+/** The profiles by the generator's name for them. */
+export const PHP_PROFILES = { bitrix: BITRIX_PHP, 'no-ini': NO_INI_PHP, semicolon: SEMICOLON_PHP } as const;
+
 export interface CgiRequest {
   readonly method: string;
   /** Origin-form target as the web server received it (`/path?query`). */

@@ -9,7 +9,9 @@
  * so a second reading of the target or a header removed on the way counts too. The policy stages are
  * left out: they decide what to do with a classification, and this test checks the classification.
  *
- * Generated requests (test/security/php-requests.ts) go one at a time. A case fails when PHP ran the
+ * Generated requests (test/security/php-requests.ts) go one at a time, each judged by PHP with one of
+ * three php.ini profiles (test/helpers/php-oracle.ts): a Bitrix24 portal's, none at all (cookies in
+ * $_REQUEST), and a portal that splits queries on ";" too. A case fails when PHP ran the
  * login handler (AUTH_FORM non-empty and TYPE one of AUTH, OTP, SEND_PWD, CHANGE_PWD, REGISTRATION, or
  * HTTP Basic/Digest) with a principal the gateway did not classify the same way (kind and login,
  * trimmed and case-folded as counters key them), or for another portal than the one classified,
@@ -31,7 +33,7 @@ import { canonicalPortal } from '../../gateway/pipeline/classify/host';
 import { phpTrim } from '../../gateway/pipeline/classify/bytes';
 import type { Classified } from '../../gateway/pipeline/request';
 import { composePipeline } from '../../gateway/pipeline/stages';
-import { BITRIX_PHP, NO_INI_PHP, findPhpCgi, runPhp, type PhpLogin, type PhpView } from '../helpers/php-oracle';
+import { BITRIX_PHP, PHP_PROFILES, findPhpCgi, runPhp, type PhpLogin, type PhpView } from '../helpers/php-oracle';
 import { stopAll } from '../helpers/processes';
 import { testConfig } from '../helpers/stack';
 import { buildRaw, rawExchange } from './helpers';
@@ -116,6 +118,7 @@ const PINNED: readonly GenRequest[] = [
   pinned('fixed-max-input-vars', { method: 'POST', target: '/auth/', headers: [['Content-Type', FORM]], body: `${LOGIN_BODY}&${'a&'.repeat(10_050)}&USER_LOGIN=alice` }),
   pinned('fixed-cookie-wins-without-ini', { method: 'POST', target: '/auth/', headers: [['Content-Type', FORM], ['Cookie', 'USER_LOGIN=alice']], body: LOGIN_BODY }, 'no-ini'),
   pinned('fixed-semicolon-query', { method: 'POST', target: '/auth/?AUTH_FORM=Y&USER_LOGIN=bob;USER_PASSWORD=x', headers: [['Content-Type', FORM]], body: 'TYPE=AUTH' }),
+  pinned('fixed-semicolon-portal', { method: 'GET', target: '/crm/?x=1;AUTH_FORM=Y&TYPE=AUTH&USER_LOGIN=bob' }, 'semicolon'),
   pinned('fixed-multipart-unquoted-name', { method: 'POST', target: '/crm/', headers: [['Content-Type', 'multipart/form-data; boundary=XyZ123']], body: multipart('XyZ123', LOGIN_BODY).replace('name="AUTH_FORM"', 'name=AUTH[FORM') }),
   pinned('fixed-digest-xusername', { target: '/crm/', headers: [['Authorization', 'Digest username="bob", xusername="alice", nonce="n", uri="/", response="r"']] }),
   pinned('fixed-basic-nul-user', { target: '/crm/', headers: [['Authorization', `Basic ${Buffer.from('bob\0x:pw').toString('base64')}`]] }),
@@ -204,7 +207,7 @@ const show = (g: GenRequest): string => {
     for (const g of cases) {
       last.seen = undefined;
       last.reached = undefined;
-      profile = g.profile === 'no-ini' ? NO_INI_PHP : BITRIX_PHP;
+      profile = PHP_PROFILES[g.profile];
       const reply = await rawExchange(port, buildRaw(g.req), { timeoutMs: 20_000 });
       for (let i = 0; i < 100 && last.seen === undefined && reply.status !== 0 && reply.status !== 400 && reply.status !== 431; i++) await new Promise((r) => setTimeout(r, 5));
       // (read through casts: TypeScript cannot see the callbacks that filled them during the await)

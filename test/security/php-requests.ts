@@ -18,7 +18,7 @@ export interface GenRequest {
   /** Features used, for grouping disagreements (e.g. `login:query`, `ct:multipart`, `body>64KiB`). */
   readonly tags: readonly string[];
   /** PHP settings to judge it with (see test/helpers/php-oracle.ts). */
-  readonly profile: 'bitrix' | 'no-ini';
+  readonly profile: 'bitrix' | 'no-ini' | 'semicolon';
 }
 
 /** The portal's name. Not one the gateway's upstream answers to, so a Host lost on the way shows. */
@@ -217,7 +217,7 @@ export const requests: fc.Arbitrary<GenRequest> = fc
     absolute: fc.constantFrom<'no' | 'same' | 'other' | 'upper'>('no', 'no', 'no', 'same', 'other', 'upper'),
     auth: fc.option(authorization, { freq: 4, nil: undefined }),
     connection: fc.constantFrom('close', 'close', 'close', 'host, close', 'content-type, close', 'authorization, close', 'cookie, close', 'content-length, close'),
-    profile: fc.constantFrom<'bitrix' | 'no-ini'>('bitrix', 'bitrix', 'bitrix', 'no-ini'),
+    profile: fc.constantFrom<GenRequest['profile']>('bitrix', 'bitrix', 'bitrix', 'no-ini', 'semicolon'),
   })
   .map((g): GenRequest => {
     const tags = new Set<string>();
