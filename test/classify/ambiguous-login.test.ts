@@ -75,6 +75,14 @@ describe('a login field past max_input_vars', () => {
     expect(r.answer).toMatchObject({ status: 400, reason: 'ambiguous_login' });
   });
 
+  it('in a multipart body: refused', async () => {
+    const parts = [{ name: 'AUTH_FORM', value: 'Y' }, { name: 'TYPE', value: 'AUTH' }, { name: 'USER_LOGIN', value: 'bob' }];
+    const mp = multipart([...parts, ...Array.from({ length: 1000 }, (_, i) => ({ name: `v${i}`, value: '' })), { name: 'USER_LOGIN', value: 'alice' }]);
+    const form = await parseFormBody(mp.contentType, mp.body);
+    const answer = await classifyStage().run({ head: head('POST', '/auth/', { 'content-type': mp.contentType }), form } as unknown as RequestContext);
+    expect(answer).toMatchObject({ status: 400, reason: 'ambiguous_login' });
+  });
+
   it('in the query: refused', async () => {
     const r = await classifyPost(`/auth/?AUTH_FORM=Y&${filler(1000)}&USER_LOGIN=alice`, LOGIN);
     expect(r.answer).toMatchObject({ status: 400, reason: 'ambiguous_login' });

@@ -118,6 +118,7 @@ const PINNED: readonly GenRequest[] = [
   pinned('fixed-max-input-vars', { method: 'POST', target: '/auth/', headers: [['Content-Type', FORM]], body: `${LOGIN_BODY}&${'a&'.repeat(10_050)}&USER_LOGIN=alice` }),
   pinned('fixed-cookie-wins-without-ini', { method: 'POST', target: '/auth/', headers: [['Content-Type', FORM], ['Cookie', 'USER_LOGIN=alice']], body: LOGIN_BODY }, 'no-ini'),
   pinned('fixed-semicolon-query', { method: 'POST', target: '/auth/?AUTH_FORM=Y&USER_LOGIN=bob;USER_PASSWORD=x', headers: [['Content-Type', FORM]], body: 'TYPE=AUTH' }),
+  pinned('fixed-max-input-vars-multipart', { method: 'POST', target: '/auth/', headers: [['Content-Type', 'multipart/form-data; boundary=XyZ123']], body: multipart('XyZ123', `${LOGIN_BODY}&${'a=&'.repeat(10_050)}USER_LOGIN=alice`) }),
   pinned('fixed-semicolon-portal', { method: 'GET', target: '/crm/?x=1;AUTH_FORM=Y&TYPE=AUTH&USER_LOGIN=bob' }, 'semicolon'),
   pinned('fixed-multipart-unquoted-name', { method: 'POST', target: '/crm/', headers: [['Content-Type', 'multipart/form-data; boundary=XyZ123']], body: multipart('XyZ123', LOGIN_BODY).replace('name="AUTH_FORM"', 'name=AUTH[FORM') }),
   pinned('fixed-digest-xusername', { target: '/crm/', headers: [['Authorization', 'Digest username="bob", xusername="alice", nonce="n", uri="/", response="r"']] }),

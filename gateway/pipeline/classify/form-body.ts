@@ -7,7 +7,7 @@
  */
 import busboy from 'busboy';
 import type { FormFields } from '../request';
-import { LOGIN_KEYS, normaliseKey, parseQuery, registerVariable, UNREAD_LOGIN_FIELD } from './php-params';
+import { LATE_LOGIN_FIELD, LATE_VARS, LOGIN_KEYS, normaliseKey, parseQuery, registerVariable, UNREAD_LOGIN_FIELD } from './php-params';
 
 export type FormKind = 'urlencoded' | 'multipart';
 
@@ -67,7 +67,12 @@ function parseMultipart(contentType: string, body: Buffer): Promise<FormFields> 
       finish(true); // no boundary, or a content type busboy refuses
       return;
     }
-    bb.on('field', (name, value) => registerVariable(fields, name, value));
+    let count = 0;
+    bb.on('field', (name, value) => {
+      registerVariable(fields, name, value);
+      // PHP's multipart parser stops at max_input_vars too (see LATE_LOGIN_FIELD).
+      if (++count > LATE_VARS && LOGIN_KEYS.has(normaliseKey(name)?.key ?? '')) fields.set(LATE_LOGIN_FIELD, '1');
+    });
     // PHP decides "file or field" by the presence of `filename`; a parser that disagrees on an odd
     // Content-Disposition must not hide a login field, so a file part counts as its field's value
     // when no real field of that name gave one.

@@ -26,7 +26,7 @@ import { bytesToText, hexValue, stringToBytes } from './bytes';
  * ambiguous and refuses it. The margin below 1000 absorbs the small ways PHP's count differs from ours.
  */
 export const LATE_LOGIN_FIELD = '\0late_login_field';
-const LATE_VARS = 900;
+export const LATE_VARS = 900;
 /**
  * A key set by parseFormBody when a multipart part's name is one PHP reads and our multipart parser
  * cannot (an unquoted name with `[`, `]`, `/`…: PHP reads `name=AUTH[FORM` as AUTH_FORM) and it is a
