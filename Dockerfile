@@ -4,7 +4,8 @@
 # (`portal`) and the demo (`demo`). Three stages:
 #   build    all dependencies, `npm run build` (TypeScript -> dist/)
 #   deps     production dependencies only (`npm ci --omit=dev`)
-#   runtime  dist/ (with its assets: seed, Lua, password filter) + production node_modules + policies
+#   runtime  dist/ (with its assets: seed, Lua, password filter, compact geo DB) + production
+#            node_modules (without geoip-lite's data) + policies
 #            and config; non-root; no compiler,
 #            no dev dependency, no npm cache.
 #
@@ -28,8 +29,13 @@ RUN npm run build
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
+# geoip-lite's data (154 MB) stays out of the image: the gateway reads the compact copy that
+# `npm run build` derived from it (dist/gateway/signals/geo/geo-compact.bin, 24 MB; lookup.ts), and
+# with no geoip-lite data beside it that copy is used as it is. Removed here, in the stage whose
+# node_modules are copied, so that no layer of the runtime image holds it.
 RUN npm ci --omit=dev --no-audit --no-fund \
- && npm cache clean --force
+ && npm cache clean --force \
+ && rm -rf node_modules/geoip-lite/data
 
 # ---------------------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime

@@ -28,6 +28,7 @@ import { parseArgs } from 'node:util';
 import http from 'node:http';
 import autocannon from 'autocannon';
 import YAML from 'yaml';
+import { dayMain } from './day/day';
 import { measurePolicyReload, renderReloadFigures } from './policy-reload';
 import {
   CLI_PATH,
@@ -70,8 +71,10 @@ const HELP = `Usage: npm run bench -- [options]     (or: node dist/bench/bench.j
 Runs the portal simulator directly, a bare http-proxy passthrough, a bare undici passthrough and the
 gateway, alternating, and prints requests/s, the ratios between them, p50/p99 latency and RSS.
 
-  --scenario rest|static|login
+  --scenario rest|static|login|day
                           rest: GET /rest/1/{code}/user.current.json with the seed's webhook (default)
+                          day: a generated day of ordinary traffic and attacks, and its confusion
+                          matrix (its own options: --scenario day --help)
                           login: POST /auth/?login=yes with a wrong password (the login path)
                           static: GET /bitrix/js/main/core.js
   --connections N         concurrent connections (default 50)
@@ -773,6 +776,9 @@ async function shutdown(): Promise<void> {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  // The day is not a throughput race between proxies: it has its own options and report (bench/day/).
+  const at = argv.indexOf('--scenario');
+  if ((at !== -1 && argv[at + 1] === 'day') || argv.includes('--scenario=day')) return dayMain(argv);
   let options: BenchOptions | 'help';
   try {
     options = parseBenchArgs(argv);

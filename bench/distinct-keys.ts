@@ -199,9 +199,9 @@ async function drive(opts: Options, setup: Setup, log: (msg: string) => void): P
     const atS = (performance.now() - started) / 1000;
     const rss = rssMiB(gateway.pid);
     const [metric, redis] = await Promise.all([scrapeMetrics(gateway.adminUrl, ADMIN_TOKEN), redisMemory(setup.redisClient)]);
-    const heap = metric('portcullis_process_nodejs_heap_size_used_bytes');
-    const heapTotal = metric('portcullis_process_nodejs_heap_size_total_bytes');
-    const external = metric('portcullis_process_nodejs_external_memory_bytes');
+    const heap = metric('nodejs_heap_size_used_bytes');
+    const heapTotal = metric('nodejs_heap_size_total_bytes');
+    const external = metric('nodejs_external_memory_bytes');
     const blocks = ['user', 'ip', 'ip_prefix'].map((k) => metric('portcullis_blocks_active', `kind="${k}"`));
     const s: Sample = {
       requests,

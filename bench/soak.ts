@@ -209,11 +209,11 @@ async function main(): Promise<number> {
     const heapUsedMiB: (number | null)[] = [];
     for (const g of replicas) {
       const metric = await scrapeMetrics(g.adminUrl, ADMIN_TOKEN, 5_000);
-      const v = metric('portcullis_process_nodejs_eventloop_lag_seconds');
+      const v = metric('nodejs_eventloop_lag_seconds');
       if (Number.isFinite(v)) lag.push(v * 1000);
       // V8's live-ish heap beside the RSS: when the RSS climbs and this does not, the growth is the
       // allocator's or V8's reserve, not the gateway's data.
-      const used = metric('portcullis_process_nodejs_heap_size_used_bytes');
+      const used = metric('nodejs_heap_size_used_bytes');
       heapUsedMiB.push(Number.isFinite(used) ? Math.round((used / 2 ** 20) * 10) / 10 : null);
     }
     rss.push({ atS: Math.round((Date.now() - started) / 1000), mib, heapUsedMiB });

@@ -21,7 +21,11 @@ export class ApiFailure extends Error {
 }
 
 export interface Session {
+  /** The token's name: the actor of everything this session does. */
   readonly operator: string;
+  readonly role: string;
+  /** The admin operations the role may call. */
+  readonly allowed: readonly string[];
   readonly csrf: string;
   readonly expires_at: string;
 }
@@ -93,8 +97,8 @@ export async function currentSession(): Promise<Session | null> {
   return s;
 }
 
-export async function signIn(token: string, operator: string): Promise<Session> {
-  const res = await fetch('/console/session', { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, operator }) });
+export async function signIn(token: string): Promise<Session> {
+  const res = await fetch('/console/session', { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
   const body = await parse(res);
   if (!res.ok) throw failure(res.status, body);
   const s = body as Session;

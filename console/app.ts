@@ -11,12 +11,13 @@ import { policiesPage } from './pages/policies';
 import { requestsPage } from './pages/requests';
 import type { Page, PageContext } from './pages/page';
 
-const PAGES: readonly { id: string; title: string; page: Page }[] = [
-  { id: 'requests', title: 'Unblock requests', page: requestsPage },
-  { id: 'blocks', title: 'Blocks', page: blocksPage },
-  { id: 'portal', title: 'Portal', page: portalPage },
-  { id: 'activity', title: 'Activity', page: activityPage },
-  { id: 'policies', title: 'Policies', page: policiesPage },
+/** Each page, and the admin operation it reads: a role that may not call it does not see the page. */
+const PAGES: readonly { id: string; title: string; page: Page; reads: string }[] = [
+  { id: 'requests', title: 'Unblock requests', page: requestsPage, reads: 'listUnblockRequests' },
+  { id: 'blocks', title: 'Blocks', page: blocksPage, reads: 'listBlocks' },
+  { id: 'portal', title: 'Portal', page: portalPage, reads: 'getPosture' },
+  { id: 'activity', title: 'Activity', page: activityPage, reads: 'metrics' },
+  { id: 'policies', title: 'Policies', page: policiesPage, reads: 'getPolicies' },
 ];
 
 const root = document.getElementById('app')!;
@@ -34,15 +35,13 @@ function showSignIn(message?: string): void {
   clear(root);
   document.title = 'Sign in · Portcullis console';
   const token = input('token', { type: 'password', required: true, autocomplete: 'off' });
-  const operator = input('operator', { required: true, autocomplete: 'username', pattern: '[^\\s:][^:]*', maxlength: 100 });
   const status = h('div', { 'aria-live': 'polite' }, message ? notice('info', message) : null);
   const button = h('button', { type: 'submit', class: 'primary' }, 'Sign in');
   const form = h(
     'form',
     { class: 'card signin', 'aria-labelledby': 'signin-title' },
     h('h1', { id: 'signin-title' }, 'Portcullis support console'),
-    h('p', {}, 'Sign in with the admin token (PORTCULLIS_ADMIN_TOKEN). The token is exchanged for a session; it is never kept by this page.'),
-    field('Your name', operator, 'Recorded in the audit trail with every action you take (no colon).'),
+    h('p', {}, 'Sign in with your admin token. Its name is recorded in the audit trail with every action you take, and its role decides what you can do. The token is exchanged for a session; it is never kept by this page.'),
     field('Admin token', token),
     status,
     h('div', { class: 'actions' }, button),
@@ -50,7 +49,7 @@ function showSignIn(message?: string): void {
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     button.disabled = true;
-    signIn(token.value, operator.value.trim())
+    signIn(token.value)
       .then((s) => {
         token.value = '';
         session = s;
@@ -66,12 +65,17 @@ function showSignIn(message?: string): void {
       });
   });
   root.appendChild(h('main', { id: 'main', class: 'signin-page' }, form));
-  operator.focus();
+  token.focus();
 }
 
-function currentPage(): (typeof PAGES)[number] {
+function visiblePages(): (typeof PAGES)[number][] {
+  return PAGES.filter((p) => session?.allowed.includes(p.reads));
+}
+
+function currentPage(): (typeof PAGES)[number] | undefined {
   const id = location.hash.replace(/^#\/?/, '').split('?')[0];
-  return PAGES.find((p) => p.id === id) ?? PAGES[0]!;
+  const pages = visiblePages();
+  return pages.find((p) => p.id === id) ?? pages[0];
 }
 
 function showApp(): void {
@@ -79,11 +83,11 @@ function showApp(): void {
   stop();
   clear(root);
   const here = currentPage();
-  document.title = `${here.title} · Portcullis console`;
+  document.title = `${here?.title ?? 'Nothing to show'} · Portcullis console`;
   const nav = h(
     'nav',
     { 'aria-label': 'Console pages' },
-    h('ul', {}, ...PAGES.map((p) => h('li', {}, h('a', { href: `#/${p.id}`, ...(p === here ? { 'aria-current': 'page' } : {}) }, p.title)))),
+    h('ul', {}, ...visiblePages().map((p) => h('li', {}, h('a', { href: `#/${p.id}`, ...(p === here ? { 'aria-current': 'page' } : {}) }, p.title)))),
   );
   const out = h('button', { type: 'button', class: 'secondary', id: 'sign-out' }, 'Sign out');
   out.addEventListener('click', () => {
@@ -97,12 +101,17 @@ function showApp(): void {
     h('a', { class: 'skip', href: '#main' }, 'Skip to content'),
     h('span', { class: 'brand' }, 'Portcullis'),
     nav,
-    h('span', { class: 'who' }, `Signed in as ${session.operator}`),
+    h('span', { class: 'who' }, `Signed in as ${session.operator} (${session.role})`),
     out,
   );
   const main = h('main', { id: 'main', tabindex: -1 });
   root.append(header, main);
-  const ctx: PageContext = { operator: session.operator, root: main, go: (hash) => (location.hash = hash) };
+  const allowed = new Set(session.allowed);
+  const ctx: PageContext = { operator: session.operator, may: (op) => allowed.has(op), root: main, go: (hash) => (location.hash = hash) };
+  if (!here) {
+    main.appendChild(notice('info', `The role ${session.role} of this token can read none of the console's pages.`));
+    return;
+  }
   const maybeStop = here.page(ctx);
   stopPage = typeof maybeStop === 'function' ? maybeStop : null;
 }

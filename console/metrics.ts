@@ -32,3 +32,14 @@ export function sumBy(samples: readonly Sample[], name: string, label: string | 
   }
   return out;
 }
+
+/**
+ * Decoy answers in a `portcullis_requests_total` sum by answer: the request line's answer is
+ * `decoy:<why>` (decoy:user_blocked, decoy:ip_blocked, decoy:deny_attempt, decoy:reset_required, …),
+ * never a bare `decoy`, so every answer with that prefix counts.
+ */
+export function decoyAnswers(byAnswer: ReadonlyMap<string, number>): number {
+  let n = 0;
+  for (const [answer, v] of byAnswer) if (answer === 'decoy' || answer.startsWith('decoy:')) n += v;
+  return n;
+}

@@ -9,14 +9,17 @@
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { GatewayConfig, HostPort, PortalSettings } from './config/types';
+import { TokenSet } from './admin/bearer';
+import { logAuditEvent } from './admin/events';
+import { createMetricsServer } from './admin/metrics-listener';
 import { createAdminServer } from './admin/server';
 import { Upstream } from './edge/forward';
 import { createEdgeServer } from './edge/server';
 import { createWebSocketRelay } from './edge/websocket';
-import { systemClock, type Clock } from './lib/clock';
+import { clockForScale, wallDelayMs, type Clock } from './lib/clock';
 import { FileProblems, PortcullisError, formatProblem, type ErrorCode } from './lib/errors';
 import { CidrSet } from './lib/ip';
-import { closeServer, listen, urlOf } from './lib/listen';
+import { closeServer, formatHostPort, isLoopback, listen, urlOf } from './lib/listen';
 import { createLoggers, type Logger, type Loggers } from './observability/log';
 import { createMetrics, type GatewayMetrics } from './observability/metrics';
 import { recordStage } from './observability/record-stage';
@@ -27,10 +30,14 @@ import { scoreStage } from './pipeline/score-stage';
 import { actStage } from './pipeline/act-stage';
 import { enforceStage } from './pipeline/enforce-stage';
 import { BlockView } from './lockout/block-view';
+import { Directory } from './lockout/directory';
+import { startPeriodicSync } from './lockout/directory-sync/sync';
 import { Lockout } from './lockout/lockout';
 import { Notifier } from './lockout/notify/notifier';
 import { RateBuckets } from './lockout/rate-buckets';
 import { PortalBuckets } from './lockout/portal-bucket';
+import { PortalUserIds } from './lockout/portal-user-ids';
+import { AppUsers } from './lockout/app-users';
 import { priorOffencesOf, swallowSuccess } from './lockout/runtime';
 import { senseStage } from './pipeline/sense/sense-stage';
 import { PortalFactsCache } from './pipeline/sense/portal-facts';
@@ -68,9 +75,12 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
   if (!config.upstream) throw new PortcullisError('PC_ERR_CONFIG_REQUIRED', 'PORTCULLIS_UPSTREAM (the portal URL) is required');
   if (!config.secret) throw new PortcullisError('PC_ERR_CONFIG_SECRET', 'PORTCULLIS_SECRET is required (keyed hashes and device cookies)');
   const secret = config.secret;
-  const clock = opts.clock ?? systemClock;
+  const clock = opts.clock ?? clockForScale(config.timeScale);
   const loggers = opts.loggers ?? createLoggers({ level: config.logLevel, async: true });
   const logger = loggers.general;
+  if (config.timeScale !== 1) {
+    logger.warn({ time_scale: config.timeScale }, `PORTCULLIS_TIME_SCALE is ${config.timeScale}: one wall second is ${config.timeScale} seconds of the gateway's clock (windows, expiries, escalation, travel, rates). For simulation only, never in production`);
+  }
   const metrics = createMetrics();
 
   const policies = PolicyReloader.start({
@@ -100,19 +110,43 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
   const events = new EventLog({ file: path.join(config.stateDir, 'events.jsonl'), maxBytes: 64 * 1024 * 1024 });
   const view = new BlockView(clock);
   await view.follow(store, (err) => onBackgroundError(err, 'block view reload'));
+  const userIds = new PortalUserIds();
+  const appUsers = new AppUsers();
+  await userIds.follow(store, (err) => onBackgroundError(err, 'portal user ids reload'));
   // Every lockout change is an audit event; the portal's admins hear of the ones that matter to them.
-  const notifier = new Notifier({ settingsFor: (portal) => settingsFor(portal).notify, logger, registry: metrics.registry });
-  const lockout = new Lockout({ store, view, clock, onStoreError: onBackgroundError, onAudit: (event) => notifier.onAudit(event) });
+  // The throttle's window is a wall-time timer: under a time scale it closes as fast as the clock runs.
+  const notifier = new Notifier({
+    settingsFor: (portal) => {
+      const notify = settingsFor(portal).notify;
+      return config.timeScale === 1 ? notify : { ...notify, throttleWindowMs: wallDelayMs(clock, notify.throttleWindowMs) };
+    },
+    logger,
+    registry: metrics.registry,
+  });
+  const lockout = new Lockout({
+    store,
+    view,
+    clock,
+    onStoreError: onBackgroundError,
+    onAudit: (event) => {
+      notifier.onAudit(event);
+      logAuditEvent(logger, event);
+    },
+  });
   const allowlist = new CidrSet(config.allowlist);
   const actDeps = { lockout, view, clock, secret, settingsFor, allowlist };
   const upstream = new Upstream(config.upstream, config.limits);
   const buckets = new RateBuckets();
   const batcher = new CounterBatcher({ store, flushMs: 20, maxQueued: 512, now: () => clock.now(), onError: (err) => onBackgroundError(err, 'counter batch') });
+  const portalBuckets = new PortalBuckets(buckets, batcher, clock);
   const pipeline: Pipeline = composePipeline({
     before: [
-      classifyStage(config.portalAliases),
-      enforceStage({ view, buckets, portalBuckets: new PortalBuckets(buckets, batcher, clock), clock, secret, settingsFor, allowlist, ipPrefix: config.ipPrefix }),
-      senseStage({ store, policies: () => policies.current(), secret, clock, ipPrefix: config.ipPrefix, failureModes: config.storeOptions.failureModes, portalFacts: new PortalFactsCache(store, view, clock), batcher }),
+      classifyStage({
+        aliases: config.portalAliases,
+        ...(config.unknownPortals === 'refuse' ? { onlyPortals: new Set(Object.keys(config.portals)) } : {}),
+      }),
+      enforceStage({ view, buckets, portalBuckets, clock, secret, settingsFor, allowlist, ipPrefix: config.ipPrefix, userIds, appUsers }),
+      senseStage({ store, view, policies: () => policies.current(), secret, clock, ipPrefix: config.ipPrefix, failureModes: config.storeOptions.failureModes, portalFacts: new PortalFactsCache(store, view, clock), batcher }),
       scoreStage({ globalShadow: config.shadow, priorOffences: (ctx) => priorOffencesOf(view, ctx) }),
       actStage(actDeps),
     ],
@@ -127,6 +161,7 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
         settingsFor,
         globalShadow: config.shadow,
         onBackgroundError,
+        appUsers,
       }),
     ],
     record: [recordStage(loggers.requestLines, metrics, events)],
@@ -142,6 +177,7 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
   });
   const edge = createEdgeServer({
     config,
+    clock,
     pipeline,
     upstream,
     trustedProxies: new CidrSet(config.trustedProxies),
@@ -154,8 +190,11 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
     },
   });
   const reloadPolicies = (trigger: ReloadTrigger): ReloadResult => policies.reload(trigger);
+  const tokens = TokenSet.fromConfig(config.admin);
   const admin = createAdminServer({
-    token: config.admin.token,
+    tokens,
+    log: logger,
+    console: config.admin.console,
     registry: metrics.registry,
     readiness: {
       notReadyBecause: () => (store.health().state === 'down' ? 'the store is unreachable and no fallback is declared' : null),
@@ -167,20 +206,41 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
     lockout,
     secret,
     clock,
+    tables: () => ({ ...store.tableUsage?.(), counter_batcher: batcher.usage(), rate_buckets: buckets.usage(), portal_buckets: portalBuckets.usage(), app_users: appUsers.usage() }),
     ipPrefix: config.ipPrefix,
     notifier,
   });
 
+  const scrape = config.admin.metricsListen ? createMetricsServer(metrics.registry) : null;
   const edgeAt = await listen(edge, config.listen, 'the gateway');
   let adminAt: HostPort;
+  let scrapeAt: HostPort | null = null;
   try {
     adminAt = await listen(admin, config.admin.listen, 'the admin API');
+    if (scrape) scrapeAt = await listen(scrape, config.admin.metricsListen!, 'the metrics listener');
   } catch (err) {
-    await closeServer(edge);
+    await Promise.all([closeServer(edge), closeServer(admin)]);
     await store.close();
     throw err;
   }
-  logger.info({ listen: urlOf(edgeAt), admin: urlOf(adminAt), upstream: upstream.origin, store: store.kind, policies: policies.current().version }, 'gateway listening');
+  // The addresses as bound (0.0.0.0 is every interface, not loopback); urlOf is only what to paste.
+  logger.info(
+    { listen: formatHostPort(edgeAt), admin: formatHostPort(adminAt), ...(scrapeAt ? { metrics: formatHostPort(scrapeAt) } : {}), admin_tokens: tokens.size, upstream: upstream.origin, store: store.kind, policies: policies.current().version },
+    'gateway listening',
+  );
+  if (!isLoopback(adminAt.host) && tokens.size === 0) {
+    logger.warn({ admin: formatHostPort(adminAt), code: 'PC_ERR_CONFIG_REQUIRED' }, 'the admin listener is bound to a non-loopback address and no admin token is configured: every route but the health routes answers 401; set PORTCULLIS_ADMIN_TOKEN (or admin.tokens), or bind it to 127.0.0.1');
+  }
+  // The directory from each portal's own REST, for portals that configure a webhook (never logged).
+  const stopDirectorySync = startPeriodicSync({
+    portals: config.portals,
+    directory: new Directory({ store, view, secret, clock }),
+    lockout,
+    clock,
+    env: process.env,
+    cwd: process.cwd(),
+    log: { info: (o, m) => logger.info(o, m), warn: (o, m) => logger.warn(o, m) },
+  });
 
   let closed = false;
   return {
@@ -200,10 +260,12 @@ export async function startGateway(config: GatewayConfig, opts: GatewayOptions =
       if (closed) return;
       closed = true;
       policies.unwatch();
+      stopDirectorySync();
       websockets.close();
-      await Promise.all([closeServer(edge), closeServer(admin)]);
+      await Promise.all([closeServer(edge), closeServer(admin), ...(scrape ? [closeServer(scrape)] : [])]);
       await upstream.close();
       view.stop();
+      userIds.stop();
       batcher.close();
       await events.close();
       await store.close();

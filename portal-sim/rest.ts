@@ -216,6 +216,48 @@ const METHODS: Record<string, Method> = {
       };
     },
   },
+  /**
+   * user.get: the portal's users, 50 a page (`start`, then `next` and `total` in the envelope), sorted
+   * by ID. `FILTER`/`filter` (or top-level keys) may say `ACTIVE`; dismissed users are listed unless
+   * it is true. LOGIN is a self-hosted portal's field (the cloud's user.get has none). ADMIN_MODE is
+   * accepted and changes nothing here: the simulator lists every user to every caller with scope `user`.
+   */
+  'user.get': {
+    scope: 'user',
+    run(portal, _who, params) {
+      const filter = typeof params['FILTER'] === 'object' ? params['FILTER'] : typeof params['filter'] === 'object' ? params['filter'] : params;
+      const activeOnly = ['1', 'y', 'true'].includes(str(filter['ACTIVE']).toLowerCase());
+      const rows = [...portal.usersById.values()].filter((u) => !activeOnly || u.active).sort((a, b) => a.id - b.id);
+      const start = Math.max(0, parseInt(str(params['start']), 10) || 0);
+      const page = rows.slice(start, start + PAGE_SIZE).map((u) => {
+        const { first, last } = splitName(u.name);
+        return {
+          ID: String(u.id),
+          ACTIVE: u.active,
+          LOGIN: u.login,
+          NAME: first,
+          LAST_NAME: last,
+          SECOND_NAME: '',
+          EMAIL: u.email,
+          PERSONAL_MOBILE: u.mobile ?? '',
+          PERSONAL_PHONE: '',
+          WORK_PHONE: u.work_phone ?? '',
+          UF_DEPARTMENT: [1],
+          USER_TYPE: 'employee',
+        };
+      });
+      const out: CallResult = { result: page, total: rows.length };
+      if (start + PAGE_SIZE < rows.length) out.next = start + PAGE_SIZE;
+      return out;
+    },
+  },
+  /** user.admin: whether the calling user (the webhook's or the app's) is a portal administrator. */
+  'user.admin': {
+    scope: null,
+    run(_portal, who) {
+      return { result: who.user.admin || who.user.owner };
+    },
+  },
   profile: {
     scope: null,
     run(_portal, who) {

@@ -17,6 +17,9 @@ export interface SeedUser {
   active: boolean;
   /** A fixed one-time code for the simulator's second step; absent = no second factor. */
   otp?: string;
+  /** Phone numbers as user.get returns them (PERSONAL_MOBILE, WORK_PHONE); absent = empty. */
+  mobile?: string;
+  work_phone?: string;
 }
 
 export interface SeedWebhook {
@@ -151,7 +154,7 @@ export function validateSeed(doc: unknown, file = '(inline seed)'): Seed {
     const logins = new Set<string>();
     const users = list(p, 'users', at, true).map((u, ui): SeedUser => {
       const uat = `${at}.users[${ui}]`;
-      known(u, uat, ['id', 'login', 'email', 'name', 'password', 'admin', 'owner', 'active', 'otp']);
+      known(u, uat, ['id', 'login', 'email', 'name', 'password', 'admin', 'owner', 'active', 'otp', 'mobile', 'work_phone']);
       const user: SeedUser = {
         id: int(u, 'id', uat),
         login: str(u, 'login', uat)!,
@@ -164,6 +167,10 @@ export function validateSeed(doc: unknown, file = '(inline seed)'): Seed {
       };
       const otp = str(u, 'otp', uat, true);
       if (otp !== undefined) user.otp = otp;
+      const mobile = str(u, 'mobile', uat, true);
+      if (mobile !== undefined) user.mobile = mobile;
+      const workPhone = str(u, 'work_phone', uat, true);
+      if (workPhone !== undefined) user.work_phone = workPhone;
       if (ids.has(user.id)) fail(`${uat}.id`, `user id ${user.id} is used twice`);
       if (logins.has(user.login)) fail(`${uat}.login`, `login "${user.login}" is used twice`);
       ids.add(user.id);

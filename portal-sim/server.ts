@@ -1,6 +1,6 @@
 /**
  * The Bitrix24-like portal simulator: several portals on one listener, chosen by Host. The gateway is
- * developed and tested against it, so it follows the wire notes (../shared/bitrix24-wire.md) and the
+ * developed and tested against it, so it follows the wire notes (docs/portal-wire.md) and the
  * portal's core where the notes are silent. The gateway never imports this folder.
  *
  * One request's way: read the body (10 MB cap, 413 above) → record it → simulator endpoints
@@ -40,6 +40,9 @@ export interface PortalSimOptions {
   restLimit?: { burst: number; drainPerSecond: number } | false;
   /** Keep received requests (a bounded ring of 10_000), default true. */
   record?: boolean;
+  /** Called with every request that reaches the portal, recorded or not (a day's generator counts
+   * what reached the portal without a bounded ring). */
+  onReceived?: (r: RecordedRequest) => void;
   /** Default: the system clock. Drives token expiry, the REST bucket and the REST `time` block. */
   clock?: Clock;
   /** The portal's own failures per user before its form asks for a CAPTCHA, default 3; 0 = never. */
@@ -69,6 +72,8 @@ export interface PortalSim {
   clearReceived(): void;
   /** The last check word "sent" by SEND_PWD for that user of that portal (host or alias). */
   mailbox(portal: string, login: string): string | undefined;
+  /** A portal's live state by host or alias (tests change it: dismiss a user, add one). */
+  portal(host: string): Portal | undefined;
   close(): Promise<void>;
 }
 
@@ -97,15 +102,18 @@ export async function startPortalSim(opts: PortalSimOptions = {}): Promise<Porta
   const pushpull = new PushPull(settings.longPollTimeoutMs);
   const received: RecordedRequest[] = [];
   const remember = (req: http.IncomingMessage, body: Buffer, aborted: boolean): void => {
-    if (!record) return;
-    received.push({
+    if (!record && !opts.onReceived) return;
+    const r: RecordedRequest = {
       aborted,
       method: req.method ?? 'GET',
       url: req.url ?? '/',
       headers: { ...req.headers },
       body: body.length === 0 ? '' : isUtf8(body) ? body.toString('utf8') : body.toString('latin1'),
       at: clock.now(),
-    });
+    };
+    opts.onReceived?.(r);
+    if (!record) return;
+    received.push(r);
     if (received.length > RECORD_LIMIT) received.splice(0, received.length - RECORD_LIMIT);
   };
 
@@ -203,6 +211,9 @@ export async function startPortalSim(opts: PortalSimOptions = {}): Promise<Porta
       const portal = portals.get(hostKey(portalName));
       const user = portal?.userByLogin(login);
       return user ? portal!.mailbox.get(user.login) : undefined;
+    },
+    portal(host) {
+      return portals.get(hostKey(host));
     },
     close() {
       pushpull.close();

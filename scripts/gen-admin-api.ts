@@ -40,6 +40,7 @@ interface Operation {
   parameters?: Param[];
   requestBody?: { content: { 'application/json': { schema: Schema } } };
   responses: Record<string, { description: string }>;
+  'x-roles'?: string[];
 }
 
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -62,8 +63,26 @@ function fieldTable(s: Schema): string[] {
   ];
 }
 
+/** The permission table (gateway/admin/roles.ts): what each role is for, then route × role. */
+function rolesSection(roles: Record<string, string>, ops: readonly [string, string, Operation][]): string[] {
+  const names = Object.keys(roles);
+  return [
+    '## Roles',
+    '',
+    'Every token has a name and a role. The name is what the audit trail records as the actor (`operator:<name>`, `support:<name>`) and the `token_name` of the log\'s admin-plane lines (`event`: `audit`, `admin_call`, `console_sign_in`); a name typed in a body (`operator`, `approved_by`, …) is accepted from older clients and ignored. A token whose role may not call a route gets 403 `PC_ERR_ADMIN_ROLE_REFUSED`. Tokens are configured in `admin.tokens` (see configuration.md); `PORTCULLIS_ADMIN_TOKEN` is the token named `admin` with role `admin`, and `PORTCULLIS_METRICS_TOKEN` the token named `metrics` with role `metrics`.',
+    '',
+    '| Role | May |',
+    '| --- | --- |',
+    ...names.map((r) => `| \`${r}\` | ${cell(roles[r]!)} |`),
+    '',
+    `| Method | Path | ${names.join(' | ')} |`,
+    `| --- | --- | ${names.map(() => ':---:').join(' | ')} |`,
+    ...ops.filter(([, , op]) => op['x-roles']).map(([method, path, op]) => `| ${method} | \`${path}\` | ${names.map((r) => (op['x-roles']!.includes(r) ? 'yes' : '')).join(' | ')} |`),
+  ];
+}
+
 export function adminApiMarkdown(): string {
-  const doc = buildOpenApi() as { info: { description: string }; paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, Schema> }; 'x-error-codes': Record<string, string> };
+  const doc = buildOpenApi() as { info: { description: string }; paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, Schema> }; 'x-error-codes': Record<string, string>; 'x-roles': Record<string, string> };
   const out: string[] = [
     '# Admin API reference',
     '',
@@ -71,7 +90,7 @@ export function adminApiMarkdown(): string {
     '',
     doc.info.description,
     '',
-    'Examples use `$ADMIN` (e.g. `http://127.0.0.1:9180`) and `$TOKEN` (`PORTCULLIS_ADMIN_TOKEN`). The support flows step by step are in [runbook.md](runbook.md).',
+    'Examples use `$ADMIN` (e.g. `http://127.0.0.1:9180`) and `$TOKEN` (a token whose role may call the route; `PORTCULLIS_ADMIN_TOKEN` may call all). The support flows step by step are in [runbook.md](runbook.md).',
     '',
     '## Routes',
     '',
@@ -81,6 +100,7 @@ export function adminApiMarkdown(): string {
   const ops: [string, string, Operation][] = [];
   for (const [path, methods] of Object.entries(doc.paths)) for (const [method, op] of Object.entries(methods)) ops.push([method.toUpperCase(), path, op]);
   for (const [method, path, op] of ops) out.push(`| ${method} | \`${path}\` | ${cell(op.summary)} |`);
+  out.push('', ...rolesSection(doc['x-roles'], ops));
   let tag = '';
   for (const [method, path, op] of ops) {
     if (op.tags[0] !== tag) {
@@ -89,7 +109,8 @@ export function adminApiMarkdown(): string {
     }
     out.push('', `### ${method} ${path}`, '', op.summary);
     if (op.description) out.push('', op.description);
-    out.push('', op.security && op.security.length === 0 ? 'Open (no token).' : 'Needs the bearer token.');
+    // A token route's description ends with its roles (Roles: …), from gateway/admin/roles.ts.
+    if (op.security && op.security.length === 0) out.push('', 'Open (no token).');
     const params = op.parameters ?? [];
     if (params.length > 0) {
       out.push('', '| Parameter | In | Type | Meaning |', '| --- | --- | --- | --- |');

@@ -5,7 +5,7 @@
 import { metricsText } from '../api';
 import { barChart, lineChart, PALETTE } from '../charts';
 import { clear, h, notice } from '../dom';
-import { parseMetrics, sumBy } from '../metrics';
+import { decoyAnswers, parseMetrics, sumBy } from '../metrics';
 import { errorNotice, pageHeader, type Page } from './page';
 
 const EVERY_MS = 3000;
@@ -50,7 +50,7 @@ export const activityPage: Page = (ctx) => {
 
     const top = [...history.entries()].sort((a, b) => b[1].reduce((x, y) => x + y, 0) - a[1].reduce((x, y) => x + y, 0)).slice(0, 6);
     const blocks = [...sumBy(samples, 'portcullis_blocks_active', 'kind')].filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]);
-    const decoys = byAnswer.get('decoy') ?? 0;
+    const decoys = decoyAnswers(byAnswer);
     const shadow = [...sumBy(samples, 'portcullis_rule_matches_total', 'rule', (l) => l.shadow === 'true')].sort((a, b) => b[1] - a[1]).slice(0, 12);
     const enforced = [...sumBy(samples, 'portcullis_verdicts_total', 'action', (l) => l.action !== 'none')].sort((a, b) => b[1] - a[1]);
     const storeState = [...sumBy(samples, 'portcullis_store_state', 'state')].find(([, v]) => v === 1)?.[0] ?? 'unknown';

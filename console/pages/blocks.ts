@@ -72,7 +72,7 @@ export const blocksPage: Page = (ctx) => {
       h('span', {}, ...why),
       h('span', {}, when(b.created_at), h('br', {}), h('small', {}, ago(b.created_at))),
       b.ends_at ? when(b.ends_at) : 'until lifted',
-      h('button', { type: 'button', class: 'danger small', 'data-action': 'lift', 'data-block': b.id, 'aria-label': `Lift ${KIND_NAMES[b.kind] ?? b.kind} block ${who} on ${b.portal}`, onclick: () => void lift(b) }, 'Lift'),
+      !ctx.may('liftBlock') ? h('small', {}, '—') : h('button', { type: 'button', class: 'danger small', 'data-action': 'lift', 'data-block': b.id, 'aria-label': `Lift ${KIND_NAMES[b.kind] ?? b.kind} block ${who} on ${b.portal}`, onclick: () => void lift(b) }, 'Lift'),
     ];
   }
 
@@ -155,7 +155,7 @@ export const blocksPage: Page = (ctx) => {
     status,
     h('div', { class: 'toolbar' }, field('Portal filter', portalFilter), h('button', { type: 'button', class: 'secondary', onclick: () => void load() }, 'Refresh')),
     list,
-    form,
+    ...(ctx.may('createBlock') ? [form] : []),
   );
   void load();
   const timer = setInterval(() => void load(), 10000);

@@ -2,7 +2,10 @@ import { ApiFailure } from '../api';
 import { h, notice, type Child } from '../dom';
 
 export interface PageContext {
+  /** The signed-in token's name (the audit's actor). */
   readonly operator: string;
+  /** Whether the session's role may call an admin operation: actions it may not are not shown (the server refuses them anyway). */
+  may(operationId: string): boolean;
   readonly root: HTMLElement;
   go(hash: string): void;
 }

@@ -89,6 +89,6 @@ export const policiesPage: Page = (ctx) => {
     })();
   });
   clear(ctx.root);
-  ctx.root.append(pageHeader('Policies', 'The policy set the gateway enforces now.'), status, h('div', { class: 'toolbar' }, reload), body);
+  ctx.root.append(pageHeader('Policies', 'The policy set the gateway enforces now.'), status, ...(ctx.may('reloadPolicies') ? [h('div', { class: 'toolbar' }, reload)] : []), body);
   void load();
 };

@@ -87,7 +87,8 @@ export const requestsPage: Page = (ctx) => {
   function row(r: UnblockRequest): Child[] {
     const match = r.directory_match;
     const mismatch = match && (match.name === false || match.email === false) ? h('div', { class: 'warn' }, `Does not match the directory: ${[match.name === false ? 'name' : '', match.email === false ? 'email' : ''].filter(Boolean).join(', ')}`) : null;
-    const actions = (r.next ?? []).map((a) =>
+    const op: Record<string, string> = { 'verify-identity': 'verifyIdentity', approve: 'approveUnblockRequest', reject: 'rejectUnblockRequest' };
+    const actions = (r.next ?? []).filter((a) => ctx.may(op[a] ?? a)).map((a) =>
       h(
         'button',
         { type: 'button', class: a === 'reject' ? 'danger small' : 'primary small', 'data-action': a, 'data-request': r.id, onclick: () => void act(r, a) },
@@ -102,7 +103,7 @@ export const requestsPage: Page = (ctx) => {
       r.requested_by,
       r.channel === 'sales_email' ? 'sales e-mail' : 'employee',
       h('span', { class: `state state-${r.state}` }, stateText, r.decision?.reason ? h('small', { class: 'block' }, `Reason: ${r.decision.reason}`) : null, r.identity?.method ? h('small', { class: 'block' }, `Verified: ${r.identity.method}`) : null),
-      actions.length ? h('div', { class: 'row-actions' }, ...actions) : h('small', {}, 'decided'),
+      actions.length ? h('div', { class: 'row-actions' }, ...actions) : h('small', {}, (r.next ?? []).length ? 'not for your role' : 'decided'),
     ];
   }
 
@@ -172,7 +173,7 @@ export const requestsPage: Page = (ctx) => {
     status,
     h('div', { class: 'toolbar' }, h('label', { for: 'show-decided', class: 'inline' }, showDecided, ' Show decided requests'), h('button', { type: 'button', class: 'secondary', onclick: () => void load() }, 'Refresh')),
     list,
-    form,
+    ...(ctx.may('fileUnblockRequest') ? [form] : []),
   );
   void load();
   const timer = setInterval(() => void load(), 15000);

@@ -26,6 +26,7 @@ export class AdminError extends Error {
 const ERROR_WORDS: Record<number, string> = {
   400: 'malformed_request',
   401: 'unauthorized',
+  403: 'forbidden',
   404: 'not_found',
   405: 'method_not_allowed',
   409: 'conflict',

@@ -5,6 +5,7 @@
  */
 import { ERROR_CATALOG } from '../lib/errors';
 import { packageVersion } from '../lib/version';
+import { ROLE_SUMMARIES, ROLES, rolesFor } from './roles';
 import { ROUTES, type QueryParam, type RouteSpec } from './routes';
 import { ANSWER_SCHEMAS, BODY_SCHEMAS } from './schemas';
 
@@ -26,7 +27,10 @@ function operation(r: RouteSpec): object {
     ...(r.query ?? []).map((q) => ({ name: q.name, in: 'query', required: false, description: q.description, schema: paramSchema(q) })),
   ];
   const responses: Record<string, object> = {};
-  for (const [status, resp] of Object.entries(r.responses)) {
+  const roles = r.open ? [] : rolesFor(r.operationId);
+  // Every route with a token can be refused for the token's role: the 403 is part of each contract.
+  const all = r.open ? r.responses : { ...r.responses, 403: { description: `The token's role may not call this route (roles that may: ${roles.join(', ')}).`, codes: ['PC_ERR_ADMIN_ROLE_REFUSED'] } };
+  for (const [status, resp] of Object.entries(all).sort(([a], [b]) => Number(a) - Number(b))) {
     const ok = Number(status) < 300;
     const codes = resp.codes ? ` Codes: ${resp.codes.join(', ')}.` : '';
     const schema = ok
@@ -45,7 +49,8 @@ function operation(r: RouteSpec): object {
     operationId: r.operationId,
     tags: [r.tag],
     summary: r.summary,
-    ...(r.description ? { description: r.description } : {}),
+    ...(r.description || !r.open ? { description: [r.description, r.open ? '' : `Roles: ${roles.map((x) => `\`${x}\``).join(', ')}.`].filter(Boolean).join('\n\n') } : {}),
+    ...(r.open ? {} : { 'x-roles': roles }),
     ...(r.open ? { security: [] } : {}),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: ref(r.body) } } } } : {}),
@@ -64,7 +69,8 @@ export function buildOpenApi(): Record<string, unknown> {
       version: packageVersion(),
       description:
         'Blocks, unblock requests (the seed article\'s support flow), users and posture, the audit trail, policies, health and metrics. ' +
-        'Bearer token (PORTCULLIS_ADMIN_TOKEN) on every route but /healthz, /readyz and /openapi.json. JSON in and out; every error body is ' +
+        'A bearer token on every route but /healthz, /readyz and /openapi.json: each token has a name (the audit\'s actor) and a role, and each route says the roles that may call it (`x-roles`); ' +
+        'a token without the role gets 403 PC_ERR_ADMIN_ROLE_REFUSED. PORTCULLIS_ADMIN_TOKEN is the token named `admin` with role `admin` (every route). JSON in and out; every error body is ' +
         '{ error, code, message, field? } with a stable code. Lists page with ?limit= and ?cursor= (next_cursor).',
     },
     servers: [{ url: 'http://127.0.0.1:9180', description: 'The default admin listener (PORTCULLIS_ADMIN_LISTEN).' }],
@@ -72,9 +78,10 @@ export function buildOpenApi(): Record<string, unknown> {
     tags: [...new Set(ROUTES.map((r) => r.tag))].map((name) => ({ name })),
     paths,
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'PORTCULLIS_ADMIN_TOKEN' } },
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A named admin token (admin.tokens, PORTCULLIS_ADMIN_TOKEN, PORTCULLIS_METRICS_TOKEN).' } },
       schemas: { ...BODY_SCHEMAS, ...ANSWER_SCHEMAS },
     },
     'x-error-codes': adminCodes,
+    'x-roles': Object.fromEntries(ROLES.map((role) => [role, ROLE_SUMMARIES[role]])),
   };
 }

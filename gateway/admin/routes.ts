@@ -29,7 +29,7 @@ export interface RouteSpec {
   readonly tag: string;
   readonly summary: string;
   readonly description?: string;
-  /** Health routes are open; every other route needs the bearer token. */
+  /** Health routes are open; every other route needs a token whose role may call it (./roles.ts). */
   readonly open?: boolean;
   readonly params?: Readonly<Record<string, string>>;
   readonly query?: readonly QueryParam[];
@@ -76,7 +76,7 @@ export const ROUTES: readonly RouteSpec[] = [
   {
     operationId: 'createBlock', method: 'POST', path: '/v1/blocks', tag: 'blocks', body: 'BlockCreate',
     summary: "An operator's manual block of a user, a portal's REST, or an address or prefix.",
-    description: 'Goes through the same lockout operation as a policy verdict (actor `operator:<name>`): enforced at once by this replica, by the others through the store\'s change feed, audited and notified.',
+    description: 'Goes through the same lockout operation as a policy verdict (actor `operator:<token name>`: the calling token\'s name, never a name the body claims): enforced at once by this replica, by the others through the store\'s change feed, audited and notified.',
     responses: { 201: { description: 'The block (and the REST block, with_portal_rest).', schema: 'Block', list: true }, 400: MALFORMED, ...AUTH, 422: INVALID },
   },
   {
@@ -85,7 +85,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'Lifts a block.',
     description:
       'A user block is lifted the way support lifts it (Lockout.liftUser): the user block and the portal\'s REST block end together, and the user is put in reset_required — the old password keeps failing until a password change succeeds. This is deliberate: a blocked account may have a leaked password (the seed article: the user "will not be able to use the old password"). Deleting a reset_required record ends the reset (the user changed the password outside the gateway). Any other kind ends alone.',
-    query: [{ name: 'operator', type: 'string', description: 'Who lifts it, for the audit trail (default admin-api).' }],
+    query: [{ name: 'operator', type: 'string', description: 'Accepted for older clients and ignored: the audit records the name of the token that lifts (operator:<name>, or support:<name> for a support token).' }],
     responses: { 200: { description: 'What was lifted, and the reset_required record when one was set.' }, ...AUTH, 404: NOT_FOUND, 422: INVALID },
   },
 

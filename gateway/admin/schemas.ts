@@ -14,7 +14,8 @@ import { CHANNELS, REQUEST_STATES } from '../lockout/unblock-requests';
 
 const text = (description: string, maxLength = 200) => ({ type: 'string', minLength: 1, maxLength, description });
 const portal = { type: 'string', minLength: 1, maxLength: 253, pattern: '^[a-z0-9.:\\[\\]-]+$', description: 'The portal: its host name as the gateway reads it from Host (lower case, no port).' };
-const actorName = (who: string) => ({ type: 'string', minLength: 1, maxLength: 100, pattern: '^[^\\s:][^:]*$', description: `${who}'s name, recorded in the audit trail (no colon).` });
+/** A name the caller types: accepted from older clients and ignored, since the audit records the token's name. */
+const claimedName = (who: string) => ({ type: 'string', minLength: 1, maxLength: 100, pattern: '^[^\\s:][^:]*$', description: `${who}'s name as typed: optional, accepted for older clients and ignored; the audit records the name of the token that calls.` });
 const email = { type: 'string', minLength: 3, maxLength: 254, pattern: '^[^@\\s]+@[^@\\s]+$' };
 
 export const MANUAL_BLOCK_KINDS = ['user', 'portal_rest', 'ip', 'ip_prefix'] as const;
@@ -24,7 +25,7 @@ export const BODY_SCHEMAS = {
     type: 'object',
     description: "An operator's manual block: a user (with `user`), the portal's REST, or an address or prefix (with `ip`).",
     additionalProperties: false,
-    required: ['portal', 'kind', 'reason', 'operator'],
+    required: ['portal', 'kind', 'reason'],
     properties: {
       portal,
       kind: { type: 'string', enum: MANUAL_BLOCK_KINDS, description: 'user: the login; portal_rest: every REST call of the portal; ip / ip_prefix: an address, or a prefix of the length the gateway groups by (/24, /64 by default).' },
@@ -33,7 +34,7 @@ export const BODY_SCHEMAS = {
       with_portal_rest: { type: 'boolean', description: "Kind user: also block the portal's REST, as a policy's block_user + block_portal_rest does (the seed's behaviour). Default false." },
       reason: text('Why: shown in the block list, the audit trail and notifications.', 500),
       duration: { type: 'string', pattern: DURATION_PATTERN, description: 'How long, e.g. 30m, 2h, 7d; absent: until lifted.' },
-      operator: actorName('The operator'),
+      operator: claimedName('The operator'),
     },
   },
   UnblockRequestCreate: {
@@ -53,9 +54,9 @@ export const BODY_SCHEMAS = {
   VerifyIdentity: {
     type: 'object',
     additionalProperties: false,
-    required: ['verified_by', 'method'],
+    required: ['method'],
     properties: {
-      verified_by: actorName('The support person'),
+      verified_by: claimedName('The support person'),
       method: text('How identity was verified, e.g. "video call", "signed letter", "callback to the number on file".'),
       note: text('Anything support wants on record.', 1000),
     },
@@ -63,14 +64,13 @@ export const BODY_SCHEMAS = {
   Approve: {
     type: 'object',
     additionalProperties: false,
-    required: ['approved_by'],
-    properties: { approved_by: actorName('The support person'), note: text('Anything support wants on record.', 1000) },
+    properties: { approved_by: claimedName('The support person'), note: text('Anything support wants on record.', 1000) },
   },
   Reject: {
     type: 'object',
     additionalProperties: false,
-    required: ['rejected_by', 'reason'],
-    properties: { rejected_by: actorName('The support person'), reason: text('Why: told to whoever asked.', 1000) },
+    required: ['reason'],
+    properties: { rejected_by: claimedName('The support person'), reason: text('Why: told to whoever asked.', 1000) },
   },
   DirectoryImport: {
     type: 'array',
@@ -87,6 +87,8 @@ export const BODY_SCHEMAS = {
         admin: { type: 'boolean', description: 'A portal administrator. Default false.' },
         owner: { type: 'boolean', description: 'The account owner (an administrator too). Default false.' },
         active: { type: 'boolean', description: 'false: a dismissed employee, who cannot vouch for anyone. Default true.' },
+        phone: { type: 'string', minLength: 1, maxLength: 64, description: 'A phone number the portal recovers the password by.' },
+        id: { type: 'integer', minimum: 1, maximum: 9007199254740991, description: "The portal's numeric user ID (user.get's ID): a user block then also refuses the REST calls of this user's incoming webhooks." },
       },
     },
   },
@@ -136,7 +138,7 @@ export const ANSWER_SCHEMAS = {
       kind: { type: 'string', enum: BLOCK_KINDS },
       user: { type: 'string', description: 'The login (user and reset_required).' },
       subject: { type: 'string', description: 'The address or prefix (ip, ip_prefix), the method, or a keyed hash (webhook, app); absent for user kinds.' },
-      actor: { type: 'string', description: 'rule:<id>, operator:<name> or support:<name>.' },
+      actor: { type: 'string', description: 'rule:<id>, or operator:<token name> / support:<token name> (the name of the admin token that made it).' },
       reason: { type: 'string' },
       rules: strList,
       score: { type: 'number' },

@@ -5,12 +5,15 @@
  */
 import { Gauge, type Registry } from 'prom-client';
 import { BLOCK_KINDS, type BlockRecord } from '../lockout/blocks';
+import type { TableUsage } from '../lib/bounded-table';
 import type { StoreHealth } from '../store/port';
 
 export interface LiveState {
   blocks(): readonly BlockRecord[];
   storeHealth(): StoreHealth;
   lastRemoteChangeLagMs(): number;
+  /** The in-process tables keyed by what clients send, by name (absent: none reported). */
+  tables?(): Readonly<Record<string, TableUsage>>;
 }
 
 const STORE_STATES = ['ok', 'fallback', 'down'] as const;
@@ -44,6 +47,24 @@ export function registerStateMetrics(registry: Registry, state: LiveState): void
     collect() {
       const h = state.storeHealth();
       this.set(h.state === 'fallback' ? h.queued : 0);
+    },
+  });
+  new Gauge({
+    name: 'portcullis_table_bytes',
+    help: 'Estimated bytes held by each in-process table keyed by client input (counters, rate buckets, portals); each is bounded by bytes and entries.',
+    labelNames: ['table'] as const,
+    registers: [registry],
+    collect() {
+      for (const [name, u] of Object.entries(state.tables?.() ?? {})) this.labels(name).set(u.bytes);
+    },
+  });
+  new Gauge({
+    name: 'portcullis_table_entries',
+    help: 'Entries of each in-process table keyed by client input.',
+    labelNames: ['table'] as const,
+    registers: [registry],
+    collect() {
+      for (const [name, u] of Object.entries(state.tables?.() ?? {})) this.labels(name).set(u.entries);
     },
   });
   new Gauge({

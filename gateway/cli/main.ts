@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { registerAudit } from './commands/audit';
 import { registerBlocks } from './commands/blocks';
 import { registerDemo } from './commands/demo';
+import { registerDirectory } from './commands/directory';
 import { registerPortal } from './commands/portal';
 import { registerPolicy } from './commands/policy';
 import { registerPosture } from './commands/posture';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerBlocks(program);
   registerRequests(program);
   registerUsers(program);
+  registerDirectory(program);
   registerPosture(program);
   registerAudit(program);
   return program;

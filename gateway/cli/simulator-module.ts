@@ -4,6 +4,7 @@
  * structural contract, so that the data plane's module graph can never pull it in.
  */
 import path from 'node:path';
+import type { Clock } from '../lib/clock';
 
 export interface SimUser {
   readonly id: number;
@@ -15,6 +16,8 @@ export interface SimUser {
   readonly owner?: boolean;
   readonly active?: boolean;
   readonly otp?: string;
+  readonly mobile?: string;
+  readonly work_phone?: string;
 }
 export interface SimPortal {
   readonly host: string;
@@ -38,6 +41,8 @@ export interface SimulatorModule {
     hashCostMs?: number;
     restLimit?: { burst: number; drainPerSecond: number } | false;
     record?: boolean;
+    /** Token expiry, the REST bucket and the REST `time` block run on it (a scaled clock in simulations). */
+    clock?: Clock;
   }): Promise<RunningSim>;
   loadSeed(file: string): SimSeed;
 }

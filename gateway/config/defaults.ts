@@ -1,5 +1,5 @@
 /**
- * Every default in one place. They match ../shared/bitrix24-wire.md so that the gateway works in front
+ * Every default in one place. They match docs/portal-wire.md so that the gateway works in front
  * of a real portal with no per-portal configuration at all.
  */
 import type { EdgeLimits, GatewayConfig, PortalSettings, StoreOptions } from './types';
@@ -31,6 +31,8 @@ export const DEFAULT_PORTAL_SETTINGS: PortalSettings = {
   },
   // No webhook until one is configured; a minute's window turns an attack's flood into one summary.
   notify: { webhookUrl: null, emailTo: [], throttleWindowMs: 60_000, retries: 4, retryBaseDelayMs: 1_000, timeoutMs: 5_000 },
+  // Off until a webhook source is set; hourly is fresh enough for "who is an admin, who left".
+  directorySync: { webhookUrl: null, webhookUrlEnv: null, webhookUrlFile: null, intervalMs: 3_600_000, adminIds: [], ownerIds: [] },
 };
 
 export const DEFAULT_LIMITS: EdgeLimits = {
@@ -60,7 +62,7 @@ export const DEFAULT_STORE_OPTIONS: StoreOptions = {
   memory: { maxCounterKeys: 100_000 },
   journal: { fsync: 'batch', compactAfterBytes: 16 * 1024 * 1024 },
   auditMaxPerPortal: 10_000,
-  redis: { commandTimeoutMs: 500, connectTimeoutMs: 3_000, replicaAcks: null, fallbackCounterKeys: 50_000 },
+  redis: { commandTimeoutMs: 500, connectTimeoutMs: 3_000, replicaAcks: null, fallbackCounterKeys: 50_000, probeIntervalMs: 1_000, outageSummaryMs: 60_000 },
   outageMaxQueued: 100_000,
 };
 
@@ -68,12 +70,14 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   source: null,
   listen: { host: '0.0.0.0', port: 8080 },
   upstream: null,
-  admin: { listen: { host: '127.0.0.1', port: 9180 }, token: null },
+  admin: { listen: { host: '127.0.0.1', port: 9180 }, token: null, metricsToken: null, tokens: [], metricsListen: null, console: { sessionIdleMs: 30 * 60_000, sessionMaxMs: 8 * 3600_000 } },
   policiesDir: './policies',
   stateDir: './state',
   trustedProxies: [],
   allowlist: [],
   shadow: false,
+  timeScale: 1,
+  unknownPortals: 'serve',
   portalAliases: {},
   secret: null,
   logLevel: 'info',

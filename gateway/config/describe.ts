@@ -11,9 +11,18 @@ export function describeConfig(config: GatewayConfig): GatewayConfig {
   const view: GatewayConfig = {
     ...config,
     upstream: config.upstream === null ? null : maskUrlPassword(config.upstream),
-    admin: { ...config.admin, token: config.admin.token === null ? null : REDACTED },
+    admin: {
+      ...config.admin,
+      token: config.admin.token === null ? null : REDACTED,
+      metricsToken: config.admin.metricsToken === null ? null : REDACTED,
+      tokens: config.admin.tokens.map((t) => ({ ...t, token: REDACTED })),
+    },
     secret: config.secret === null ? null : REDACTED,
     store: maskStore(config.store),
+    // A directory webhook's URL holds its secret code: shown only as set.
+    portals: Object.fromEntries(
+      Object.entries(config.portals).map(([host, p]) => [host, { ...p, directorySync: { ...p.directorySync, webhookUrl: p.directorySync.webhookUrl === null ? null : REDACTED } }]),
+    ),
   };
   return JSON.parse(JSON.stringify(view)) as GatewayConfig;
 }

@@ -8,7 +8,7 @@ import type { ErrorCode, FileProblem } from '../lib/errors';
 import { DEFAULT_CONFIG } from './defaults';
 import { checkRedisUrl, checkUpstreamUrl, parseCidr, parseHostPort, type Parsed } from './formats';
 import type { ConfigLayer } from './merge';
-import { LOG_LEVELS } from './schema';
+import { LOG_LEVELS, MIN_TOKEN_LENGTH } from './schema';
 import type { GatewayConfig, HostPort, StoreConfig } from './types';
 
 export interface EnvVariable {
@@ -27,12 +27,17 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
   { name: 'PORTCULLIS_LISTEN', key: 'listen', default: hp(DEFAULT_CONFIG.listen), description: 'Client listener: "host:port", "[::]:8080" or ":8080".' },
   { name: 'PORTCULLIS_UPSTREAM', key: 'upstream', default: '(none)', description: 'Base URL of the portal, http:// or https://. Required by `serve`.' },
   { name: 'PORTCULLIS_ADMIN_LISTEN', key: 'admin.listen', default: hp(DEFAULT_CONFIG.admin.listen), description: 'Admin API listener, "host:port".' },
-  { name: 'PORTCULLIS_ADMIN_TOKEN', key: 'admin.token', default: '(none)', description: 'Bearer token of the admin API.' },
+  { name: 'PORTCULLIS_ADMIN_TOKEN', key: 'admin.token', default: '(none)', description: 'The full-role bearer token of the admin API (role `admin`, named `admin` in the audit and the log).' },
+  { name: 'PORTCULLIS_METRICS_TOKEN', key: 'admin.metricsToken', default: '(none)', description: `A metrics-only bearer token (named \`metrics\`): GET /metrics and nothing else; ${MIN_TOKEN_LENGTH}+ characters.` },
+  { name: 'PORTCULLIS_METRICS_LISTEN', key: 'admin.metricsListen', default: '(none)', description: 'A second listener, "host:port", answering GET /metrics and /healthz without a token (confine it to the scraper).' },
+  { name: 'PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS', key: 'admin.console.sessionIdleMs', default: String(DEFAULT_CONFIG.admin.console.sessionIdleMs / 1000), description: 'Console sessions end after this many seconds without a request.' },
+  { name: 'PORTCULLIS_CONSOLE_SESSION_MAX_SECONDS', key: 'admin.console.sessionMaxMs', default: String(DEFAULT_CONFIG.admin.console.sessionMaxMs / 1000), description: 'Console sessions end this many seconds after sign-in.' },
   { name: 'PORTCULLIS_POLICIES', key: 'policiesDir', default: DEFAULT_CONFIG.policiesDir, description: 'Folder of policy files, relative to the working directory.' },
   { name: 'PORTCULLIS_STATE_DIR', key: 'stateDir', default: DEFAULT_CONFIG.stateDir, description: 'State folder of the memory store, relative to the working directory.' },
   { name: 'PORTCULLIS_TRUSTED_PROXIES', key: 'trustedProxies', default: '(none)', description: 'Comma-separated CIDRs whose forwarding headers are believed.' },
   { name: 'PORTCULLIS_ALLOWLIST', key: 'allowlist', default: '(none)', description: 'Comma-separated CIDRs that no block or rule applies to.' },
   { name: 'PORTCULLIS_SHADOW', key: 'shadow', default: 'false', description: 'true: global shadow mode (evaluate and log, enforce nothing new).' },
+  { name: 'PORTCULLIS_TIME_SCALE', key: 'timeScale', default: String(DEFAULT_CONFIG.timeScale), description: 'Simulation only: seconds of the gateway\'s clock per wall second (320 runs a day in 4.5 minutes). Unset or 1 in production.' },
   { name: 'PORTCULLIS_SECRET', key: 'secret', default: '(none)', description: 'Key for keyed hashes, 16+ characters (`openssl rand -hex 32`). Required by `serve`.' },
   { name: 'PORTCULLIS_LOG_LEVEL', key: 'logLevel', default: DEFAULT_CONFIG.logLevel, description: `One of ${LOG_LEVELS.join(', ')}.` },
   { name: 'REDIS_URL', key: 'store', default: '(none)', description: 'Use a single Redis node: redis://[:password@]host:port[/db] or rediss://.' },
@@ -92,6 +97,14 @@ export function readEnv(env: NodeJS.ProcessEnv, cwd: string, currentStore: Store
     admin: {
       listen: parsed('PORTCULLIS_ADMIN_LISTEN', 'admin.listen', (t) => parseHostPort(t)),
       token: value('PORTCULLIS_ADMIN_TOKEN'),
+      metricsToken: parsed('PORTCULLIS_METRICS_TOKEN', 'admin.metricsToken', (t) =>
+        t.length >= MIN_TOKEN_LENGTH ? { ok: true, value: t } : { ok: false, reason: `is ${t.length} characters long; at least ${MIN_TOKEN_LENGTH} are needed (\`openssl rand -hex 24\`)` },
+      ),
+      metricsListen: parsed('PORTCULLIS_METRICS_LISTEN', 'admin.metricsListen', (t) => parseHostPort(t)),
+      console: {
+        sessionIdleMs: parsed('PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS', 'admin.console.sessionIdleMs', seconds),
+        sessionMaxMs: parsed('PORTCULLIS_CONSOLE_SESSION_MAX_SECONDS', 'admin.console.sessionMaxMs', seconds),
+      },
     },
     // From the environment, relative paths are the operator's shell's: resolve against the cwd.
     policiesDir: mapDefined(value('PORTCULLIS_POLICIES'), (p) => resolve(cwd, p)),
@@ -101,6 +114,10 @@ export function readEnv(env: NodeJS.ProcessEnv, cwd: string, currentStore: Store
     shadow: parsed('PORTCULLIS_SHADOW', 'shadow', (t) =>
       /^(true|1|yes|on)$/i.test(t) ? { ok: true, value: true } : /^(false|0|no|off)$/i.test(t) ? { ok: true, value: false } : { ok: false, reason: `"${t}" is not a boolean; use true or false` },
     ),
+    timeScale: parsed('PORTCULLIS_TIME_SCALE', 'timeScale', (t) => {
+      const n = Number(t);
+      return Number.isFinite(n) && n >= 1 ? { ok: true, value: n } : { ok: false, reason: `"${t}" is not a number of 1 or more (seconds of the gateway's clock per wall second)` };
+    }),
     secret: value('PORTCULLIS_SECRET'),
     logLevel: parsed('PORTCULLIS_LOG_LEVEL', 'logLevel', (t) =>
       (LOG_LEVELS as readonly string[]).includes(t)
@@ -142,6 +159,11 @@ export function readEnv(env: NodeJS.ProcessEnv, cwd: string, currentStore: Store
         return undefined;
     }
   }
+}
+
+/** A whole number of seconds, as milliseconds. */
+function seconds(text: string): Parsed<number> {
+  return /^[1-9][0-9]{0,8}$/.test(text) ? { ok: true, value: Number(text) * 1000 } : { ok: false, reason: `"${text}" is not a whole number of seconds (1 or more)` };
 }
 
 function mapDefined<T, U>(value: T | undefined, f: (value: T) => U): U | undefined {

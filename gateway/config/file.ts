@@ -5,13 +5,14 @@
  */
 import { dirname, resolve } from 'node:path';
 import type { FileProblem } from '../lib/errors';
-import { compileSchema, type SchemaCodes, type SchemaValidator } from '../lib/schema-problems';
+import { compileSchema, sortProblems, type SchemaCodes, type SchemaValidator } from '../lib/schema-problems';
 import { readYamlFile, type YamlSource } from '../lib/yaml-source';
 import { DEFAULT_CONFIG } from './defaults';
 import { parseCidr, parseHostPort, STRING_FORMATS } from './formats';
 import type { ConfigLayer } from './merge';
 import { CONFIG_SCHEMA } from './schema';
-import type { HostPort, StoreConfig } from './types';
+import type { AdminToken, HostPort, StoreConfig } from './types';
+import { resolveAdminTokens, type RawAdminToken } from './admin-tokens';
 
 export const CONFIG_CODES: SchemaCodes = {
   unknownKey: 'PC_ERR_CONFIG_UNKNOWN_KEY',
@@ -35,15 +36,20 @@ export interface FileLayer {
 }
 
 /** `file` as the user wrote it (it names the file in messages); relative to `cwd`. */
-export function readConfigFile(file: string, cwd: string): FileLayer {
+export function readConfigFile(file: string, cwd: string, env: NodeJS.ProcessEnv = process.env): FileLayer {
   const path = resolve(cwd, file);
   const source = readYamlFile(path, { file, syntaxCode: 'PC_ERR_CONFIG_YAML', readCode: 'PC_ERR_CONFIG_FILE' });
-  if (source.problems.length > 0) return { path, source, layer: {}, problems: source.problems };
+  // Unreadable, or not YAML: nothing else can be said. A duplicate key leaves a value to check, so its
+  // problem is reported together with every other one of the file.
+  if (source.value === undefined && source.problems.length > 0) return { path, source, layer: {}, problems: source.problems };
   // An empty file (or one of comments only) is a valid file that says nothing.
   const value = source.value ?? {};
-  const problems = configValidator().problems(value, { file, locate: source.locate, codes: CONFIG_CODES });
+  const problems = sortProblems([...source.problems, ...configValidator().problems(value, { file, locate: source.locate, codes: CONFIG_CODES })]);
   if (problems.length > 0) return { path, source, layer: {}, problems };
-  return { path, source, layer: toLayer(value as RawConfig, dirname(path)), problems: [] };
+  const raw = value as RawConfig;
+  const tokens = resolveAdminTokens(raw.admin?.tokens ?? [], { file, folder: dirname(path), env, locate: source.locate });
+  if (tokens.problems.length > 0) return { path, source, layer: {}, problems: tokens.problems };
+  return { path, source, layer: toLayer(raw, dirname(path), raw.admin?.tokens ? tokens.tokens : undefined), problems: [] };
 }
 
 type RawListen = string | { host?: string; port: number };
@@ -56,7 +62,7 @@ type RawStore =
 /** The file as written: the schema guarantees these shapes. */
 interface RawConfig extends Omit<ConfigLayer, 'listen' | 'admin' | 'store'> {
   listen?: RawListen;
-  admin?: { listen?: RawListen; token?: string | null };
+  admin?: { listen?: RawListen; token?: string | null; metricsToken?: string | null; tokens?: RawAdminToken[]; metricsListen?: RawListen | null; console?: { sessionIdleMs?: number; sessionMaxMs?: number } };
   store?: RawStore;
 }
 
@@ -85,7 +91,7 @@ export function storeOf(raw: RawStore): StoreConfig {
   }
 }
 
-function toLayer(raw: RawConfig, folder: string): ConfigLayer {
+function toLayer(raw: RawConfig, folder: string, tokens: AdminToken[] | undefined): ConfigLayer {
   const { listen, admin, store, policiesDir, stateDir, trustedProxies, allowlist, ...rest } = raw;
   const cidrs = (list: readonly string[] | undefined): string[] | undefined =>
     list?.map((cidr) => {
@@ -95,7 +101,14 @@ function toLayer(raw: RawConfig, folder: string): ConfigLayer {
   return {
     ...rest,
     listen: listenOf(listen, DEFAULT_CONFIG.listen),
-    admin: admin && { token: admin.token, listen: listenOf(admin.listen, DEFAULT_CONFIG.admin.listen) },
+    admin: admin && {
+      token: admin.token,
+      metricsToken: admin.metricsToken,
+      tokens,
+      listen: listenOf(admin.listen, DEFAULT_CONFIG.admin.listen),
+      metricsListen: admin.metricsListen === null ? null : listenOf(admin.metricsListen, { host: '0.0.0.0', port: 9181 }),
+      console: admin.console,
+    },
     store: store && storeOf(store),
     // Relative to the file, not to wherever the process happens to start: the file travels with them.
     policiesDir: policiesDir === undefined ? undefined : resolve(folder, policiesDir),

@@ -10,6 +10,7 @@ import { FileProblems, type FileProblem } from '../lib/errors';
 import { DEFAULT_CONFIG } from './defaults';
 import { readEnv } from './env';
 import { readConfigFile, type FileLayer } from './file';
+import { resolveWebhookUrl } from './directory-webhook';
 import { deepFreeze, deepMerge, type ConfigLayer } from './merge';
 import type { GatewayConfig, PortalSettings } from './types';
 
@@ -41,7 +42,7 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const fileName = options.file ?? (env.PORTCULLIS_CONFIG?.trim() || null);
-  const file = fileName ? readConfigFile(fileName, cwd) : null;
+  const file = fileName ? readConfigFile(fileName, cwd, env) : null;
   const fileStore = file?.layer.store ?? DEFAULT_CONFIG.store;
   const fromEnv = readEnv(env, cwd, fileStore);
 
@@ -65,7 +66,7 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
   }
   const config: GatewayConfig = { ...merged, store, portals, source: file?.path ?? null };
 
-  const problems: FileProblem[] = [...(file?.problems ?? []), ...fromEnv.problems, ...requirements(config, options, file, fromEnv.layer)];
+  const problems: FileProblem[] = [...(file?.problems ?? []), ...fromEnv.problems, ...requirements(config, options, file, fromEnv.layer), ...directorySyncProblems(config, env, cwd, file)];
   if (problems.length > 0) throw new FileProblems(problems);
   return deepFreeze(config);
 }
@@ -93,6 +94,12 @@ function requirements(config: GatewayConfig, options: LoadConfigOptions, file: F
       problem: 'the URL of the portal is required; set PORTCULLIS_UPSTREAM (e.g. https://portal.example.com) or `upstream` in the config file',
     });
   }
+  // One secret, one name and one role: a token given twice would be audited under whichever matched.
+  const { token, metricsToken, tokens } = config.admin;
+  const clash = tokens.find((t) => t.token === token || t.token === metricsToken)?.name ?? (token !== null && token === metricsToken ? 'admin.metricsToken' : null);
+  if (clash !== null) {
+    problems.push({ code: 'PC_ERR_CONFIG_TYPE', file: config.source ?? 'env PORTCULLIS_ADMIN_TOKEN', line: 0, col: 0, keyPath: 'admin', problem: `the admin token (admin.token or admin.metricsToken) has the same secret as ${clash}: give each token its own secret` });
+  }
   if (options.requireSecret && !brokenFileSets(file, 'secret')) {
     const advice = 'make one with `openssl rand -hex 32` and set PORTCULLIS_SECRET';
     const secret = config.secret;
@@ -103,6 +110,19 @@ function requirements(config: GatewayConfig, options: LoadConfigOptions, file: F
         ? `is ${secret.length} characters long; at least ${MIN_SECRET_LENGTH} are needed; ${advice}`
         : null;
     if (problem) problems.push({ code: 'PC_ERR_CONFIG_SECRET', ...origin('secret', 'PORTCULLIS_SECRET', options, file, envLayer), keyPath: 'secret', problem });
+  }
+  return problems;
+}
+
+/** Each portal's directory webhook source must be one, and readable (the URL itself is never in a problem). */
+function directorySyncProblems(config: GatewayConfig, env: NodeJS.ProcessEnv, cwd: string, file: FileLayer | null): FileProblem[] {
+  const at = (keys: string[]) => (file ? { file: file.source.file, ...file.source.locate(keys, 'key') } : { file: 'config', line: 0, col: 0 });
+  const problems: FileProblem[] = [];
+  for (const [host, settings] of Object.entries(config.portals)) {
+    const r = resolveWebhookUrl(settings.directorySync, env, cwd);
+    if (r === null || !('problem' in r)) continue;
+    const keys = ['portals', host, 'directorySync', r.problem.key];
+    problems.push({ code: r.problem.code, ...at(keys), keyPath: keys.join('.'), problem: r.problem.problem });
   }
   return problems;
 }

@@ -6,7 +6,13 @@
  * Every map is `additionalProperties: false`, so a typo is an error with the nearest names, not a
  * silently ignored key. Defaults shown here are read from ./defaults.ts, never restated.
  */
+import { ROLE_SUMMARIES, ROLES } from '../admin/roles';
 import { DEFAULT_CONFIG, DEFAULT_LIMITS, DEFAULT_PORTAL_SETTINGS, DEFAULT_STORE_OPTIONS } from './defaults';
+
+/** Admin tokens in `admin.tokens` and the metrics token: shorter ones are guessable. */
+export const MIN_TOKEN_LENGTH = 16;
+/** A token's name: it is written in the audit (`operator:<name>`), so no colon and no space. */
+export const TOKEN_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -137,6 +143,21 @@ const portalSettings = {
   },
 } as const;
 
+/** Only under `portals.<host>`: a webhook belongs to one portal. */
+const directorySync = {
+  type: 'object',
+  description: "Reads the portal's directory (users, active flag, e-mail, phones, administrators) from its own REST with an administrator's incoming webhook, at start and then every intervalMs, and imports it as PUT /v1/portals/{portal}/directory does. On when one webhook source is set. Never reads a password.",
+  additionalProperties: false,
+  properties: {
+    webhookUrl: { type: ['string', 'null'], format: 'http-url', description: "The webhook's base URL (https://portal/rest/<user id>/<code>/). It holds a secret: prefer webhookUrlEnv or webhookUrlFile. Never logged.", default: DEFAULT_PORTAL_SETTINGS.directorySync.webhookUrl },
+    webhookUrlEnv: { type: ['string', 'null'], pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'Name of an environment variable that holds the webhook URL.', default: DEFAULT_PORTAL_SETTINGS.directorySync.webhookUrlEnv },
+    webhookUrlFile: { type: ['string', 'null'], minLength: 1, description: 'A file that holds the webhook URL (e.g. a mounted secret), relative to the working directory.', default: DEFAULT_PORTAL_SETTINGS.directorySync.webhookUrlFile },
+    intervalMs: { type: 'integer', minimum: 1000, description: 'Time between two syncs (the first runs at start).', default: DEFAULT_PORTAL_SETTINGS.directorySync.intervalMs },
+    adminIds: { type: 'array', uniqueItems: true, items: { type: 'integer', minimum: 1 }, description: "Portal user IDs of the other administrators (the portal's REST lists no administrators; the webhook's own user is one, by user.admin).", default: DEFAULT_PORTAL_SETTINGS.directorySync.adminIds },
+    ownerIds: { type: 'array', uniqueItems: true, items: { type: 'integer', minimum: 1 }, description: "Portal user IDs of the account owner (the portal's REST does not say who it is).", default: DEFAULT_PORTAL_SETTINGS.directorySync.ownerIds },
+  },
+} as const;
+
 export const CONFIG_SCHEMA = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   title: 'Portcullis gateway configuration',
@@ -160,8 +181,46 @@ export const CONFIG_SCHEMA = {
         token: {
           type: ['string', 'null'],
           minLength: 1,
-          description: 'Bearer token for the admin API; null answers 401 to all but health routes. Prefer PORTCULLIS_ADMIN_TOKEN.',
+          description: 'The full-role bearer token (role `admin`, named `admin` in the audit and the log); with no token at all, everything but health routes answers 401. Prefer PORTCULLIS_ADMIN_TOKEN.',
           default: DEFAULT_CONFIG.admin.token,
+        },
+        metricsToken: {
+          type: ['string', 'null'],
+          minLength: MIN_TOKEN_LENGTH,
+          description: 'A token named `metrics` with role `metrics`: it scrapes /metrics and can read or change nothing else. Prefer PORTCULLIS_METRICS_TOKEN.',
+          default: DEFAULT_CONFIG.admin.metricsToken,
+        },
+        tokens: {
+          type: 'array',
+          description:
+            `Named tokens with roles: each { name, role, and one of token (the secret itself), tokenFile (a file holding it, relative to this file's folder; a trailing newline is dropped) or tokenEnv (an environment variable holding it) }. Roles: ${ROLES.map((r) => `\`${r}\` (${ROLE_SUMMARIES[r]})`).join('; ')} The name is what the audit records as the actor; names and secrets must be unique, secrets ${MIN_TOKEN_LENGTH}+ characters.`,
+          default: DEFAULT_CONFIG.admin.tokens,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name', 'role'],
+            properties: {
+              name: { type: 'string', pattern: TOKEN_NAME_PATTERN, description: 'Who holds it (letters, digits, . _ -; up to 64): the audit actor and the log\'s `token`.' },
+              role: { type: 'string', enum: ROLES, description: 'What it may do.' },
+              token: { type: 'string', minLength: MIN_TOKEN_LENGTH, description: 'The secret itself (prefer tokenFile or tokenEnv).' },
+              tokenFile: { type: 'string', minLength: 1, description: 'A file holding the secret, relative to this file\'s folder.' },
+              tokenEnv: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'An environment variable holding the secret.' },
+            },
+          },
+        },
+        metricsListen: {
+          ...listenAddress('A second listener that answers GET /metrics (and /healthz) without any token, for a scraper; keep it where only the scraper reaches it (a NetworkPolicy). null: none.', { host: '0.0.0.0', port: 9181 }),
+          anyOf: [{ type: 'null' }, ...listenAddress('', { host: '0.0.0.0', port: 9181 }).anyOf],
+          default: DEFAULT_CONFIG.admin.metricsListen,
+        },
+        console: {
+          type: 'object',
+          description: 'The support console on the admin listener (/console/): its sessions live in this process\'s memory.',
+          additionalProperties: false,
+          properties: {
+            sessionIdleMs: ms('A console session ends after this long without a request.', DEFAULT_CONFIG.admin.console.sessionIdleMs),
+            sessionMaxMs: ms('A console session ends this long after sign-in, however busy.', DEFAULT_CONFIG.admin.console.sessionMaxMs),
+          },
         },
       },
     },
@@ -180,6 +239,12 @@ export const CONFIG_SCHEMA = {
       default: DEFAULT_CONFIG.portalAliases,
       additionalProperties: { type: 'string', minLength: 1 },
     },
+    unknownPortals: {
+      type: 'string',
+      enum: ['serve', 'refuse'],
+      description: 'A Host neither under `portals` nor in `portalAliases`: serve it with portalDefaults, or refuse it (421 Misdirected Request).',
+      default: DEFAULT_CONFIG.unknownPortals,
+    },
     allowlist: {
       type: 'array',
       description: 'CIDRs (or single addresses) that no block and no policy rule ever applies to.',
@@ -191,6 +256,12 @@ export const CONFIG_SCHEMA = {
       type: 'boolean',
       description: 'Global shadow mode: evaluate and log every policy (would_have), enforce nothing. Known blocks stay enforced.',
       default: DEFAULT_CONFIG.shadow,
+    },
+    timeScale: {
+      type: 'number',
+      minimum: 1,
+      description: 'Simulation only: 320 means one second of wall time is 320 seconds of the gateway\'s clock (windows, expiries, escalation, travel speed, rates). 1 in production; any other value is warned about at start.',
+      default: DEFAULT_CONFIG.timeScale,
     },
     secret: {
       type: ['string', 'null'],
@@ -291,6 +362,19 @@ export const CONFIG_SCHEMA = {
                 'Counter keys also kept in process while Redis is up (least recently used out first), so that memory_fallback kinds have recent counts the moment Redis goes away. About 0.7 KB each.',
               default: DEFAULT_STORE_OPTIONS.redis.fallbackCounterKeys,
             },
+            probeIntervalMs: {
+              type: 'integer',
+              minimum: 0,
+              description:
+                'How often each replica probes Redis with one cheap command (timeout: commandTimeoutMs), so that an idle replica notices an outage (its store health and portcullis_store_state), or a Redis flushed under it, within about this long. 0: no probe; only a failed request or a reconnect notices.',
+              default: DEFAULT_STORE_OPTIONS.redis.probeIntervalMs,
+            },
+            outageSummaryMs: {
+              type: 'integer',
+              minimum: 1000,
+              description: 'During an outage, one summary log line this often (writes queued, calls failed); its start and its end are logged once each.',
+              default: DEFAULT_STORE_OPTIONS.redis.outageSummaryMs,
+            },
           },
         },
         outageMaxQueued: { type: 'integer', minimum: 1000, description: 'Writes queued during an outage (kept in stateDir). Records are coalesced per id and never dropped; past the bound counter adds are dropped first, then the oldest audit events.', default: DEFAULT_STORE_OPTIONS.outageMaxQueued },
@@ -310,7 +394,7 @@ export const CONFIG_SCHEMA = {
       description: 'Size and time limits at the edge and towards the portal.',
       additionalProperties: false,
       properties: {
-        formBodyMaxBytes: { type: 'integer', minimum: 1024, description: 'Login and password-form bodies are buffered up to this size; above, 413.', default: DEFAULT_LIMITS.formBodyMaxBytes },
+        formBodyMaxBytes: { type: 'integer', minimum: 1024, description: 'Form bodies (urlencoded, multipart) are read up to this size to classify them; above, they stream through a scanner, and one that may reach the login handler is refused 413.', default: DEFAULT_LIMITS.formBodyMaxBytes },
         headersTimeoutMs: ms('The whole header block must arrive within this (slowloris guard).', DEFAULT_LIMITS.headersTimeoutMs),
         requestTimeoutMs: ms('The whole request, body included, must arrive within this.', DEFAULT_LIMITS.requestTimeoutMs),
         keepAliveTimeoutMs: ms('Idle client keep-alive connections are closed after this; keep it above your load balancer\'s idle timeout.', DEFAULT_LIMITS.keepAliveTimeoutMs),
@@ -329,7 +413,7 @@ export const CONFIG_SCHEMA = {
       description: 'Per-portal settings by host name (lower case, no port), deep-merged over portalDefaults.',
       default: DEFAULT_CONFIG.portals,
       propertyNames: { format: 'portal-host' },
-      additionalProperties: portalSettings,
+      additionalProperties: { ...portalSettings, properties: { ...portalSettings.properties, directorySync } },
     },
   },
 } as const;

@@ -3,6 +3,7 @@
  * later issues' tests: rename nothing without a migration note. Defaults live in ./defaults.ts, beside
  * nothing else, so there is one place to read them.
  */
+import type { Role } from '../admin/roles';
 
 export interface HostPort {
   readonly host: string;
@@ -56,6 +57,14 @@ export interface StoreOptions {
      * `memory_fallback` kind still has recent counts the moment Redis goes away.
      */
     readonly fallbackCounterKeys: number;
+    /**
+     * How often an idle replica probes Redis (one EXISTS, timeout: commandTimeoutMs), so that the store
+     * state (and its metric) turns to fallback within about this long of Redis going away, traffic or
+     * not, and a Redis flushed under it is re-seeded. 0: off.
+     */
+    readonly probeIntervalMs: number;
+    /** During an outage, one summary line this often (queued writes, failed calls); the start and end are logged once. */
+    readonly outageSummaryMs: number;
   };
   /** Writes queued while Redis is unreachable (persisted to stateDir); counter adds are dropped first past it. */
   readonly outageMaxQueued: number;
@@ -77,6 +86,29 @@ export interface NotifySettings {
   readonly retryBaseDelayMs: number;
   /** A webhook that does not answer within this counts as a failed attempt. */
   readonly timeoutMs: number;
+}
+
+/**
+ * Where the portal's directory is read from (gateway/lockout/directory-sync/): an administrator's
+ * incoming webhook on the portal's own REST. The webhook URL holds a secret code, so it is never logged
+ * and may come from an environment variable or a file instead of the configuration. Sync is on when
+ * one of the three sources is set.
+ */
+export interface DirectorySyncSettings {
+  /** The webhook's base URL, e.g. https://portal/rest/1/<code>/ (discouraged: prefer the env or file source). */
+  readonly webhookUrl: string | null;
+  /** Name of an environment variable holding the webhook URL. */
+  readonly webhookUrlEnv: string | null;
+  /** A file holding the webhook URL (a mounted secret). */
+  readonly webhookUrlFile: string | null;
+  /** Time between two syncs; the first runs at start. */
+  readonly intervalMs: number;
+  /**
+   * The portal's REST has no documented method that lists administrators (user.admin answers for the
+   * calling user only), so other administrators and the owner are named here by the portal's user ID.
+   */
+  readonly adminIds: readonly number[];
+  readonly ownerIds: readonly number[];
 }
 
 /** How the gateway recognises the portal's answers, and how it answers in the portal's name. */
@@ -110,6 +142,7 @@ export interface PortalSettings {
     };
   };
   readonly notify: NotifySettings;
+  readonly directorySync: DirectorySyncSettings;
 }
 
 export interface EdgeLimits {
@@ -131,6 +164,13 @@ export interface EdgeLimits {
   readonly upstreamConnections: number;
 }
 
+/** One admin token: its name (the audit's actor, the log's `token`), its role, and the secret itself. */
+export interface AdminToken {
+  readonly name: string;
+  readonly role: Role;
+  readonly token: string;
+}
+
 export interface GatewayConfig {
   /** The file the configuration was read from, or null when from the environment alone. */
   readonly source: string | null;
@@ -139,8 +179,24 @@ export interface GatewayConfig {
   readonly upstream: string | null;
   readonly admin: {
     readonly listen: HostPort;
-    /** Bearer token; when null the admin API answers 401 to everything but health routes. */
+    /**
+     * The full-role bearer token, named `admin` (PORTCULLIS_ADMIN_TOKEN). With no token at all the
+     * admin API answers 401 to everything but health routes.
+     */
     readonly token: string | null;
+    /** A metrics-only token, named `metrics` (PORTCULLIS_METRICS_TOKEN): it can scrape /metrics and nothing else. */
+    readonly metricsToken: string | null;
+    /** Named tokens with roles (gateway/admin/roles.ts), their secrets already read from the file or variable named. */
+    readonly tokens: readonly AdminToken[];
+    /** A second listener answering GET /metrics without a token (for a scraper the network confines); null: none. */
+    readonly metricsListen: HostPort | null;
+    /** The support console's sessions (gateway/admin/console/sessions.ts). */
+    readonly console: {
+      /** A session ends after this long without a request. */
+      readonly sessionIdleMs: number;
+      /** A session ends this long after sign-in, however busy. */
+      readonly sessionMaxMs: number;
+    };
   };
   readonly policiesDir: string;
   readonly stateDir: string;
@@ -151,10 +207,20 @@ export interface GatewayConfig {
    * as the portal it names, so that a block on one name cannot be walked around through another.
    */
   readonly portalAliases: Readonly<Record<string, string>>;
+  /**
+   * A Host that is neither under `portals` nor in `portalAliases`: `serve` it (with portalDefaults, the
+   * default), or `refuse` it with 421 Misdirected Request (a deployment that fronts known portals only).
+   */
+  readonly unknownPortals: 'serve' | 'refuse';
   /** CIDRs that no block and no rule ever applies to (the office, the monitoring). */
   readonly allowlist: readonly string[];
   /** Global shadow mode: every policy is evaluated and logged, nothing is enforced (a dry run). */
   readonly shadow: boolean;
+  /**
+   * Simulation only: 320 means one second of wall time is 320 seconds of the gateway's clock, for every
+   * window, expiry, escalation, travel speed and rate. 1 in production.
+   */
+  readonly timeScale: number;
   /** Key for keyed hashes and signed cookies. `serve` refuses to start without one. */
   readonly secret: string | null;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';

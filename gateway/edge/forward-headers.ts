@@ -11,6 +11,19 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect', 'http2-settings',
 ]);
 
+/**
+ * Headers a client's `Connection:` can never nominate for removal. RFC 9110 lets a sender name any
+ * header as hop-by-hop, but a proxy that drops what it classified on makes the portal read a request
+ * the gateway did not: without Host the portal serves its default site under another portal's name;
+ * without Content-Type or Authorization it reads another body or login. Everything the classifier and
+ * the signals read stays, as sent (framing is undici's: Content-Length and Transfer-Encoding are
+ * re-derived from the body it sends).
+ */
+const NEVER_NOMINATED = new Set([
+  'host', 'content-type', 'content-length', 'content-encoding', 'authorization', 'cookie', 'user-agent', 'accept-language',
+  'sec-ch-ua-platform', 'sec-ch-ua-mobile', 'origin', 'x-http-method-override', 'x-method-override',
+]);
+
 /** Headers a client may not set for the portal: we set them ourselves from what we know. */
 const SET_BY_GATEWAY = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-real-ip', 'forwarded', 'x-forwarded-host']);
 
@@ -34,5 +47,6 @@ function connectionNamed(v: string | string[] | undefined): Set<string> | null {
   if (!v) return null;
   const text = Array.isArray(v) ? v.join(',') : v;
   if (!text.includes(',') && /^\s*(keep-alive|close)\s*$/i.test(text)) return null;
-  return new Set(text.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean));
+  const named = text.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '' && !NEVER_NOMINATED.has(s));
+  return named.length === 0 ? null : new Set(named);
 }

@@ -14,13 +14,14 @@ import type { Socket } from 'node:net';
 import { Readable, type Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { GatewayConfig } from '../config/types';
+import type { Clock } from '../lib/clock';
 import type { ErrorCode } from '../lib/errors';
 import type { CidrSet } from '../lib/ip';
 import { plainAnswer, type Answer } from '../pipeline/answer';
 import type { RequestContext, UpstreamHead } from '../pipeline/context';
 import type { Classified, RequestHead } from '../pipeline/request';
 import { observeAnswer, observeHead, runBefore, type Pipeline } from '../pipeline/stages';
-import { FormSniffer, classify, needsForm, parseFormBody } from '../pipeline/classify';
+import { FormSniffer, classify, headCarriesAuthForm, needsForm, readFormBody } from '../pipeline/classify';
 import { ClientGone, readCapped, sniffedBody, LoginHiddenInBody } from './body';
 import { resolveClientAddress, type ClientAddress } from './client-ip';
 import { upstreamRequestHeaders } from './forward-headers';
@@ -30,6 +31,8 @@ import type { WebSocketRelay } from './websocket';
 
 export interface EdgeDeps {
   readonly config: GatewayConfig;
+  /** Arrival times on the gateway's clock: the event log is replayed against policy windows. */
+  readonly clock: Clock;
   readonly pipeline: Pipeline;
   readonly upstream: Upstream;
   readonly trustedProxies: CidrSet;
@@ -70,7 +73,7 @@ export function createEdgeServer(deps: EdgeDeps): http.Server {
       let ctx: RequestContext | undefined;
       try {
         const client = clientOf(req, deps.trustedProxies);
-        ctx = newContext(req, client);
+        ctx = newContext(req, client, deps.clock);
         const c = ctx;
         res.once('close', () => recordOnce(pipeline, c, deps));
         handle(deps, c, client, req, res);
@@ -83,10 +86,11 @@ export function createEdgeServer(deps: EdgeDeps): http.Server {
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     try {
       const client = clientOf(req, deps.trustedProxies);
-      const { classified } = classify(headOf(req, client), undefined);
+      const { classified, target } = classify(headOf(req, client), undefined);
       // Behind nginx, an "upgrade" carrying a login or a REST call is just a request to PHP: relaying it
-      // as a WebSocket would skip the pipeline. Only push & pull style upgrades are relayed.
-      const relayed = classified.kind === 'websocket';
+      // as a WebSocket would skip the pipeline. Only push & pull style upgrades are relayed, and only
+      // with an origin-form target (the relay would send an absolute-form one under the client's Host).
+      const relayed = classified.kind === 'websocket' && target.form === 'origin';
       deps.onUpgrade(classified, client, relayed);
       if (!relayed) {
         deps.onEdgeError('PC_ERR_BAD_REQUEST');
@@ -108,19 +112,16 @@ export function createEdgeServer(deps: EdgeDeps): http.Server {
  */
 function handle(deps: EdgeDeps, ctx: RequestContext, client: ClientAddress, req: IncomingMessage, res: ServerResponse): void {
   const body: Readable | null = hasBody(req) ? req : null;
-  // Two Content-Type headers: Node keeps the first, a PHP server may read the other, and the body would
-  // be classified one way and parsed another. Such a request is malformed (a singleton field), refused.
-  if (body && duplicateContentType(req.rawHeaders)) {
-    ctx.answer = ERROR_ANSWERS.PC_ERR_BAD_REQUEST!;
-    ctx.errorCode = 'PC_ERR_BAD_REQUEST';
-    deps.onEdgeError('PC_ERR_BAD_REQUEST');
-    writeAnswer(res, ctx.answer);
-    req.resume();
-    return;
-  }
+  // Two Content-Type (or Host) headers: Node keeps the first, a PHP server may read the other, and the
+  // body would be classified one way and parsed another (or the request classified under one portal and
+  // served by another). Such a request is malformed (singleton fields), refused.
+  if (duplicateSingleton(req.rawHeaders, body !== null)) return refuse(deps, ctx, req, res, 'PC_ERR_BAD_REQUEST');
   if (body && needsForm(ctx.head)) {
     readForm(deps, ctx, req)
-      .then((formBody) => runStages(deps, ctx, client, req, res, formBody))
+      .then((formBody) => {
+        if (typeof formBody === 'string') return refuse(deps, ctx, req, res, formBody);
+        runStages(deps, ctx, client, req, res, formBody);
+      })
       .catch((err: unknown) => {
         if (!(err instanceof ClientGone)) return failInternal(deps, ctx, res, err);
         ctx.errorCode = 'PC_ERR_BAD_REQUEST';
@@ -132,14 +133,35 @@ function handle(deps: EdgeDeps, ctx: RequestContext, client: ClientAddress, req:
   runStages(deps, ctx, client, req, res, body);
 }
 
-/** Buffers a form body up to the cap (and parses it); a larger one streams through the sniffer. */
-async function readForm(deps: EdgeDeps, ctx: RequestContext, req: IncomingMessage): Promise<Buffer | Readable> {
+/**
+ * Buffers a form body up to the cap (and parses it as PHP would); a larger one streams through the
+ * sniffer. Refused (an error code) when the gateway cannot read in full a body that may reach the login
+ * handler: over the cap while the query or cookies already carry AUTH_FORM (the credentials may sit
+ * past anything we could inspect), or a body whose reading by PHP depends on the portal's php.ini.
+ */
+async function readForm(deps: EdgeDeps, ctx: RequestContext, req: IncomingMessage): Promise<Buffer | Readable | ErrorCode> {
   const contentType = String(req.headers['content-type'] ?? '');
   const read = await readCapped(req, deps.config.limits.formBodyMaxBytes);
-  if (!read.complete) return sniffedBody(read.prefix, req, new FormSniffer(contentType));
+  if (!read.complete) {
+    if (headCarriesAuthForm(ctx.head)) return 'PC_ERR_BODY_TOO_LARGE';
+    return sniffedBody(read.prefix, req, new FormSniffer(contentType));
+  }
+  const form = readFormBody(contentType, read.body);
+  if (form.unreadable !== undefined) return 'PC_ERR_BAD_REQUEST';
   ctx.bufferedBody = read.body;
-  ctx.form = await parseFormBody(contentType, read.body);
+  ctx.form = form.fields;
   return read.body;
+}
+
+/** Answers an error of the edge's own (400, 413) without forwarding; the rest of the body is drained. */
+function refuse(deps: EdgeDeps, ctx: RequestContext, req: IncomingMessage, res: ServerResponse, code: ErrorCode): void {
+  const answer = ERROR_ANSWERS[code]!;
+  ctx.answer = answer;
+  ctx.errorCode = code;
+  deps.onEdgeError(code);
+  if (!req.complete) res.setHeader('connection', 'close');
+  writeAnswer(res, answer);
+  req.resume();
 }
 
 function runStages(deps: EdgeDeps, ctx: RequestContext, client: ClientAddress, req: IncomingMessage, res: ServerResponse, body: Buffer | Readable | null): void {
@@ -256,11 +278,11 @@ function headOf(req: IncomingMessage, client: ClientAddress): RequestHead {
   };
 }
 
-function newContext(req: IncomingMessage, client: ClientAddress): RequestContext {
+function newContext(req: IncomingMessage, client: ClientAddress, clock: Clock): RequestContext {
   const head = headOf(req, client);
   return {
     id: `${idPrefix}-${(sequence++).toString(36)}`,
-    startedAtMs: Date.now(),
+    startedAtMs: clock.now(),
     startedHr: process.hrtime.bigint(),
     head,
     form: undefined,
@@ -280,9 +302,15 @@ function newContext(req: IncomingMessage, client: ClientAddress): RequestContext
   };
 }
 
-function duplicateContentType(raw: readonly string[]): boolean {
-  let seen = 0;
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 12 && raw[i]!.toLowerCase() === 'content-type' && ++seen > 1) return true;
+/** A second Host, or (with a body) a second Content-Type. */
+function duplicateSingleton(raw: readonly string[], withBody: boolean): boolean {
+  let hosts = 0;
+  let types = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 4 && name.toLowerCase() === 'host' && ++hosts > 1) return true;
+    if (withBody && name.length === 12 && name.toLowerCase() === 'content-type' && ++types > 1) return true;
+  }
   return false;
 }
 

@@ -25,3 +25,31 @@ export class ManualClock implements Clock {
     this.t = ms;
   }
 }
+
+/**
+ * Simulation only (PORTCULLIS_TIME_SCALE): one wall second is `scale` seconds of this clock, counted
+ * from `originMs`. A day compressed this way keeps a real day's density, so every window, expiry,
+ * escalation, travel speed and rate sees the same traffic per unit of its own time as on a real day.
+ * Read from the monotonic high-resolution timer: at scale 320, Date.now()'s millisecond would be a
+ * step of 320 ms.
+ */
+export class ScaledClock implements Clock {
+  private readonly originPerf = performance.now();
+  constructor(
+    readonly scale: number,
+    private readonly originMs = Date.now(),
+  ) {}
+  now(): number {
+    return this.originMs + (performance.now() - this.originPerf) * this.scale;
+  }
+}
+
+/** `scale` 1 (production) is the system clock itself. */
+export function clockForScale(scale: number): Clock {
+  return scale === 1 ? systemClock : new ScaledClock(scale);
+}
+
+/** How long a wall-time timer must wait for `ms` of `clock` to pass (a scaled clock runs faster). */
+export function wallDelayMs(clock: Clock, ms: number): number {
+  return clock instanceof ScaledClock ? ms / clock.scale : ms;
+}

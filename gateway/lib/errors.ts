@@ -34,8 +34,8 @@ export const ERROR_CATALOG = {
   PC_ERR_POLICY_TEST: 'A policy test file names an unknown action, rule or signal, or has no cases.',
   PC_ERR_POLICY_INPUT: 'A request file (policy explain) or an event log line (policy replay) is not a valid record.',
   // Edge (answers to clients; never crash the process)
-  PC_ERR_BAD_REQUEST: 'The request could not be parsed as HTTP/1.1 (answered 400).',
-  PC_ERR_BODY_TOO_LARGE: 'A login or password form body exceeded the buffering cap (answered 413).',
+  PC_ERR_BAD_REQUEST: 'The request could not be parsed as HTTP/1.1, or the portal could read it more than one way (a target a normaliser would change, a field past max_input_vars, an ambiguous multipart body): answered 400.',
+  PC_ERR_BODY_TOO_LARGE: 'A form body over the buffering cap that may reach the login handler (AUTH_FORM in the query, a cookie or the body): answered 413.',
   PC_ERR_BODY_TIMEOUT: 'The client did not send the body in time (answered 408).',
   PC_ERR_UPSTREAM_UNAVAILABLE: 'The portal refused or reset the connection (answered 502).',
   PC_ERR_UPSTREAM_TIMEOUT: 'The portal did not answer in time (answered 504).',
@@ -50,10 +50,12 @@ export const ERROR_CATALOG = {
   PC_ERR_STORE_QUEUE_FULL: 'The outage queue reached storeOptions.outageMaxQueued: counter adds (then the oldest audit events) were dropped.',
   PC_ERR_STORE_UNCONFIRMED: 'More writes than the bound wait for a Redis replica to confirm them (storeOptions.redis.replicaAcks; no replica is connected?): the oldest are no longer resent after a failover.',
   PC_ERR_STORE_CLOSED: 'The store was used after close().',
+  PC_ERR_STORE_RESEEDED: 'Redis lacked records this replica held (restarted without persistence, or lost its last writes): they were written back from the replica\'s view, except those lifted or rewritten meanwhile.',
   // Admin API (answers of the admin listener, and the CLI clients that read them)
   PC_ERR_ADMIN_UNAUTHORIZED: 'The bearer token is missing or wrong (answered 401; the answer does not say which).',
+  PC_ERR_ADMIN_ROLE_REFUSED: "The token's role may not call this route (answered 403; `role` is the token's, `allowed_roles` the ones that may).",
   PC_ERR_ADMIN_FORBIDDEN: 'A console state change without the session\'s CSRF token, or from another origin (answered 403).',
-  PC_ERR_ADMIN_RATE_LIMITED: 'Too many failed console sign-ins in a minute (answered 429).',
+  PC_ERR_ADMIN_RATE_LIMITED: 'Too many failed console sign-ins from one address in a minute: its wrong tokens are answered 429, slowly (a right token still signs in).',
   PC_ERR_ADMIN_NOT_FOUND: 'No such route, or no such block, request, user or portal (answered 404).',
   PC_ERR_ADMIN_METHOD_NOT_ALLOWED: 'The route exists but not with this HTTP method (answered 405, with Allow).',
   PC_ERR_ADMIN_MALFORMED_JSON: 'The request body is not valid JSON (answered 400).',
@@ -70,6 +72,9 @@ export const ERROR_CATALOG = {
   PC_ERR_ADMIN_IDENTITY_REQUIRED: "Approving a blocked administrator's or owner's request before verify-identity (answered 409).",
   PC_ERR_ADMIN_POLICY_LOAD: 'A policy reload through the admin API failed; the last good set keeps serving (answered 422).',
   PC_ERR_ADMIN_UNREACHABLE: 'The CLI could not reach the admin API (wrong --url, or the gateway is not running).',
+  // Directory sync (portcullis directory sync, and serve's periodic sync)
+  PC_ERR_DIRECTORY_SYNC: "The portal's REST could not be read for a directory sync: unreachable, an error answer (the portal's code is shown), or an answer that is not a user list; the previous directory stays in place.",
+  PC_ERR_DIRECTORY_NOT_ADMIN: "The webhook of a directory sync is not an administrator's (the portal's user.admin answered false): it may not see every user, so nothing was imported.",
   // Process
   PC_ERR_LISTEN: 'A listener could not bind its address.',
   PC_ERR_INTERNAL: 'An unexpected failure inside the gateway; the request was answered 502 and the process kept running.',

@@ -20,7 +20,10 @@ export interface Position {
 export interface YamlSource {
   /** The file name as shown in messages (as the user gave it, not resolved). */
   readonly file: string;
-  /** The plain value (maps become objects); `undefined` when the file has syntax problems. An empty file is `null`. */
+  /**
+   * The plain value (maps become objects); `undefined` when the file has syntax problems. A duplicate
+   * key is a problem but not a syntax one: the value is there (the last one wins). An empty file is `null`.
+   */
   readonly value: unknown;
   /** Syntax and duplicate-key problems; empty when the file parsed cleanly. */
   readonly problems: readonly FileProblem[];
@@ -85,10 +88,13 @@ export function parseYaml(text: string, options: YamlParseOptions): YamlSource {
     keyPath: '',
     problem: `YAML syntax: ${firstLine(error.message)}`,
   }));
-  if (problems.length === 0) problems.push(...duplicateKeys(doc, options, at));
+  const syntaxOk = problems.length === 0;
+  if (syntaxOk) problems.push(...duplicateKeys(doc, options, at));
 
+  // A duplicate key still leaves a readable value (the last one wins), so a loader can report every
+  // other problem of the file beside it instead of hiding them behind the first.
   let value: unknown = undefined;
-  if (problems.length === 0) {
+  if (syntaxOk) {
     try {
       value = doc.toJS({ maxAliasCount: 1000 });
     } catch (err) {

@@ -32,6 +32,13 @@ export interface DirectoryInput {
   readonly owner?: boolean;
   /** false: a dismissed employee (cannot vouch for anyone). Default true. */
   readonly active?: boolean;
+  /** A phone number the portal recovers the password by (a recovery by phone names no login). */
+  readonly phone?: string;
+  /**
+   * The portal's own numeric user ID (user.get's `ID`): the id an incoming webhook acts as
+   * (`/rest/<id>/<code>/…`), so that a user block also refuses that user's webhooks.
+   */
+  readonly id?: number;
 }
 
 export interface DirectoryEntry extends StoredRecord {
@@ -43,6 +50,10 @@ export interface DirectoryEntry extends StoredRecord {
   readonly admin: boolean;
   readonly owner: boolean;
   readonly active: boolean;
+  /** A phone number the portal recovers the password by (a recovery by phone names no login). */
+  readonly phone?: string;
+  /** DirectoryInput.id: the portal's numeric user ID (`id` is the record's own key here). */
+  readonly portalUserId?: number;
   readonly importedAtMs: number;
 }
 
@@ -102,9 +113,12 @@ export class Directory {
         login: u.login.trim(),
         ...(u.email !== undefined ? { email: u.email.trim() } : {}),
         ...(u.name !== undefined ? { name: u.name } : {}),
+        ...(u.phone !== undefined ? { phone: u.phone.trim() } : {}),
+        ...(u.id !== undefined ? { portalUserId: u.id } : {}),
         admin: u.admin === true || u.owner === true,
         owner: u.owner === true,
         active: u.active !== false,
+        ...(u.id !== undefined ? { portalUserId: u.id } : {}),
         importedAtMs: now,
       });
     }

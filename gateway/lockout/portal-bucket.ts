@@ -8,6 +8,7 @@
 import type { Clock } from '../lib/clock';
 import type { CounterBatcher } from '../pipeline/sense/counter-batcher';
 import { SlidingCount } from '../signals/counters/window';
+import { boundedTable, usageOf, type TableUsage } from '../lib/bounded-table';
 import type { RateBuckets } from './rate-buckets';
 
 /** The window of the shared count; longer than any flush delay, short enough to stay small. */
@@ -21,13 +22,18 @@ interface PortalState {
 }
 
 export class PortalBuckets {
-  private readonly portals = new Map<string, PortalState>();
+  /** One entry per portal name: bounded, since the name is the client's Host. */
+  private readonly portals = boundedTable<PortalState>({ maxEntries: 10_000, maxBytes: 16 * 1024 * 1024, valueBytes: 256 });
 
   constructor(
     private readonly buckets: RateBuckets,
     private readonly batcher: CounterBatcher | undefined,
     private readonly clock: Clock,
   ) {}
+
+  usage(): TableUsage {
+    return usageOf(this.portals);
+  }
 
   /** Takes a token for one REST call of `portal`; false when the portal's bucket is empty. */
   take(portal: string, limit: { readonly burst: number; readonly drainPerSecond: number }): boolean {

@@ -3,7 +3,7 @@
  * continuously, counted in this process. A bucket is local to a replica (N replicas allow up to N
  * times the rate); the limit record itself is shared through the store like any block.
  */
-import { LRUCache } from 'lru-cache';
+import { boundedTable, usageOf, type TableUsage } from '../lib/bounded-table';
 import type { RateLimit } from './blocks';
 
 interface Bucket {
@@ -12,7 +12,11 @@ interface Bucket {
 }
 
 export class RateBuckets {
-  private readonly buckets = new LRUCache<string, Bucket>({ max: 100_000 });
+  private readonly buckets = boundedTable<Bucket>({ maxEntries: 100_000, maxBytes: 32 * 1024 * 1024, valueBytes: 64 });
+
+  usage(): TableUsage {
+    return usageOf(this.buckets);
+  }
 
   /** Takes one token for `key`; false when none is left (the request is over the limit). */
   take(key: string, rate: RateLimit, nowMs: number): boolean {

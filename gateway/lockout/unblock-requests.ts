@@ -122,7 +122,12 @@ const isOpen = (r: UnblockRequest): boolean => r.state === 'open' || r.state ===
 export class UnblockRequests {
   constructor(private readonly deps: UnblockRequestsDeps) {}
 
-  async file(input: FileRequest): Promise<UnblockRequest> {
+  /**
+   * `filedBy` is who entered it (the admin token's name): the audit's actor. Without it, the actor is
+   * the requester (`requester:<requested_by>`), whom the request names in every case.
+   */
+  async file(input: FileRequest, filedBy?: string): Promise<UnblockRequest> {
+    const actor = filedBy !== undefined ? `support:${filedBy}` : `requester:${input.requested_by}`;
     const { portal } = input;
     const people = await this.deps.directory.roster(portal);
     const blocked = this.resolveBlocked(portal, people, input.blocked_user);
@@ -162,11 +167,11 @@ export class UnblockRequests {
       directoryMatch: { name: same(input.name, blocked.name), email: same(input.email, blocked.email) },
       createdAtMs: now,
       updatedAtMs: now,
-      history: [{ atMs: now, state: 'open', actor: `requester:${input.requested_by}` }],
+      history: [{ atMs: now, state: 'open', actor }],
       expiresAtMs: null,
     };
     await this.deps.store.put('unblock_requests', portal, record);
-    this.audit(record, 'unblock_request_filed', `requester:${input.requested_by}`, { channel: record.channel, role: record.role, requested_by: record.requestedBy, identity_required: record.identityRequired });
+    this.audit(record, 'unblock_request_filed', actor, { channel: record.channel, role: record.role, requested_by: record.requestedBy, identity_required: record.identityRequired });
     return record;
   }
 

@@ -78,19 +78,26 @@ function scored(v: Verdict | undefined): boolean {
   return v !== undefined && (v.matched.length > 0 || v.wouldHave !== undefined);
 }
 
+/**
+ * One phase's record: the signals and counters its verdict was computed from. The attempt's counters
+ * are the ones kept before the outcome phase read them again (RequestState.attemptCounters): recording
+ * the later values made an unchanged set "change" on replay.
+ */
 function eventOf(ctx: RequestContext, v: Verdict): EventRecord {
   const signals: Record<string, unknown> = {};
-  const counters: Record<string, number> = {};
-  const all = ctx.state!.signals;
+  const live: Record<string, number> = {};
+  const st = ctx.state!;
+  const all = st.signals;
   // for…in, not Object.entries: a login has ~50 signals, and a pair array each was visible in profiles.
   for (const name in all) {
     const value = all[name];
     if (name.startsWith('counters.')) {
-      if (typeof value === 'number') counters[name.slice(9)] = value;
+      if (typeof value === 'number') live[name.slice(9)] = value;
     } else if (v.phase === 'outcome' || !name.startsWith('outcome.')) {
       signals[name] = value;
     }
   }
+  const counters = v.phase === 'attempt' && st.attemptCounters ? st.attemptCounters : live;
   return {
     at: new Date(ctx.startedAtMs).toISOString(),
     kind: ctx.classified!.kind,
@@ -98,6 +105,7 @@ function eventOf(ctx: RequestContext, v: Verdict): EventRecord {
     signals,
     counters,
     verdict: { ...(v.action ? { action: v.action.do } : {}), also: v.action?.also ?? [], rules: v.matched.map((r) => r.rule), setVersion: v.setVersion },
+    ...(v.globalShadow ? { global_shadow: true } : {}),
   };
 }
 

@@ -60,11 +60,14 @@ export function actStage(deps: ActDeps): BeforeStage {
 
 const WOULD_BLOCK = new Set<ActionKind>(['block_user', 'block_portal_rest', 'block_ip', 'limit', 'require_reset']);
 /** A shadow block or a notify is audited once per subject and action in this window, not once per request of an attack. */
-const auditedRecently = new LRUCache<string, true>({ max: 10_000, ttl: 10 * 60_000 });
+const AUDIT_ONCE_PER_MS = 10 * 60_000;
+/** Subject → when it was last audited, on the gateway's clock (so a time scale shortens the window too). */
+const auditedRecently = new LRUCache<string, number>({ max: 10_000 });
 
-function firstInWindow(key: string): boolean {
-  if (auditedRecently.has(key)) return false;
-  auditedRecently.set(key, true);
+function firstInWindow(key: string, nowMs: number): boolean {
+  const last = auditedRecently.get(key);
+  if (last !== undefined && nowMs - last < AUDIT_ONCE_PER_MS) return false;
+  auditedRecently.set(key, nowMs);
   return true;
 }
 
@@ -77,7 +80,7 @@ export function auditWouldHave(deps: ActDeps, ctx: RequestContext, v: Verdict): 
   for (const a of v.wouldHave!.actions) {
     for (const what of [a.do, ...a.also] as ActionKind[]) {
       if (!WOULD_BLOCK.has(what)) continue;
-      if (!firstInWindow(`${c.portal}\0${what}\0${ctx.state?.keys.user ?? ctx.head.ip}`)) continue;
+      if (!firstInWindow(`${c.portal}\0${what}\0${ctx.state?.keys.user ?? ctx.head.ip}`, deps.clock.now())) continue;
       deps.lockout.audit({
         atMs: deps.clock.now(),
         portal: c.portal,
@@ -153,7 +156,7 @@ export async function applyVerdict(deps: ActDeps, ctx: RequestContext, v: Verdic
         }
         case 'notify':
           // Once per subject and policy in the window, like would-haves: an attack's every request is no news.
-          if (!firstInWindow(`${c.portal}\0notify\0${a.policy}\0${keys.user ?? ctx.head.ip}`)) break;
+          if (!firstInWindow(`${c.portal}\0notify\0${a.policy}\0${keys.user ?? ctx.head.ip}`, deps.clock.now())) break;
           deps.lockout.audit({ atMs: deps.clock.now(), portal: c.portal, type: 'notify', actor: `rule:${a.rules[0] ?? a.policy}`, ...(c.principal.login ? { user: c.principal.login } : {}), details: { policy: a.policy, action: a.do, rules: a.rules } });
           break;
       }

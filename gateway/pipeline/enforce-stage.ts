@@ -2,10 +2,15 @@
  * The enforce stage: known blocks and limits, read from the in-process view (never a store round trip).
  *
  *   REST call        portal's REST blocked, or its webhook / app / method blocked  → 403 envelope
+ *                    the user its webhook or app acts as blocked (directory ids)   → 403 envelope
  *                    a limit on its webhook / app / method / portal, over the rate → 503 QUERY_LIMIT_EXCEEDED
+ *                    a limit of 0 requests (a breaker) on any of them               → 403, scoped envelope
  *                    the portal's own bucket (mirrored), empty                     → 503 QUERY_LIMIT_EXCEEDED
+ *                    a password in its Authorization header, of a user in reset_required → 403 envelope
  *   login-like       user blocked (any login entry, OTP step, password change)     → decoy
  *                    reset_required: a password login                               → decoy
+ *                    (every login the request carries is checked: an HTTP Basic/Digest user and a form's
+ *                    USER_LOGIN in one request are two logins, and either one blocked or in reset is enough)
  *   any login/REST   address or prefix blocked (unless allowlisted)                → decoy / 403
  *
  * A password change is let through for a user in reset_required (its success ends the reset), and a
@@ -19,8 +24,10 @@ import type { BlockView } from '../lockout/block-view';
 import type { BlockKind, BlockRecord } from '../lockout/blocks';
 import { prepareDecoy } from '../lockout/decoy/prepare';
 import type { PortalBuckets } from '../lockout/portal-bucket';
+import type { AppUsers } from '../lockout/app-users';
+import type { PortalUserIds } from '../lockout/portal-user-ids';
 import type { RateBuckets } from '../lockout/rate-buckets';
-import { restBlockedAnswer, restLimitAnswer } from '../lockout/rest-answer';
+import { restBlockedAnswer, restCutOffAnswer, restLimitAnswer } from '../lockout/rest-answer';
 import { subjectsOf, userId, type RequestSubjects } from '../lockout/subjects';
 import type { Answer } from './answer';
 import type { RequestContext } from './context';
@@ -37,6 +44,10 @@ export interface EnforceDeps {
   /** Addresses no block applies to (the allowlist). */
   readonly allowlist: CidrSet;
   readonly ipPrefix: { readonly v4: number; readonly v6: number };
+  /** The portal's numeric user ids (from the directory): whose webhook a call is. Absent: unknown. */
+  readonly userIds?: PortalUserIds;
+  /** Which portal user an app's token acts as, where learned. Absent: unknown. */
+  readonly appUsers?: AppUsers;
 }
 
 const LOGIN_LIKE = new Set(['login', 'otp', 'password_change', 'password_recovery']);
@@ -59,22 +70,30 @@ export function enforceStage(deps: EnforceDeps): BeforeStage {
       if (kind === 'rest') {
         const block = ipBlock ?? find('portal_rest', '') ?? find('webhook', s.webhook) ?? find('app', s.app) ?? find('method', s.method) ?? find('user', s.user);
         if (block) return restBlockedAnswer(deps.settingsFor(c.portal), c.rest?.format ?? 'json', `${block.kind}_blocked`);
+        // REST session auth logs in with a Basic password: the old password must not work there either.
+        if (c.principal.loginVia === 'basic' && find('reset_required', s.user)) return restBlockedAnswer(deps.settingsFor(c.portal), c.rest?.format ?? 'json', 'reset_required');
+        // A blocked user's own webhooks and apps are refused with the user, portal-wide REST block or
+        // not: the webhook's user id is in its URL; an app token's user is learned (app-users.ts).
+        const portalUserId = c.principal.webhookUserId ?? (s.app !== undefined ? deps.appUsers?.userOf(c.portal, s.app, deps.clock.now()) : undefined);
+        if (find('user', portalUserId !== undefined ? deps.userIds?.userOf(c.portal, portalUserId) : undefined)) {
+          return restCutOffAnswer(deps.settingsFor(c.portal), c.rest?.format ?? 'json', 'user');
+        }
         return overLimit(deps, ctx, s) ?? portalBucket(deps, ctx);
       }
       if (!LOGIN_LIKE.has(kind)) return undefined;
       if (ipBlock) return decoy(ctx, `${ipBlock.kind}_blocked`);
       if (kind === 'password_recovery') return undefined;
-      if (find('user', s.user) || anyAlsoBlocked(deps, ctx)) return decoy(ctx, 'user_blocked');
-      if (kind === 'login' && find('reset_required', s.user)) return decoy(ctx, 'reset_required');
+      if (find('user', s.user) || anyAlso(deps, ctx, 'user')) return decoy(ctx, 'user_blocked');
+      if (kind === 'login' && (find('reset_required', s.user) || anyAlso(deps, ctx, 'reset_required'))) return decoy(ctx, 'reset_required');
       return undefined;
     },
   };
 }
 
-/** A second login in the same request (Basic and a form): blocked if it is. */
-function anyAlsoBlocked(deps: EnforceDeps, ctx: RequestContext): boolean {
+/** A second login in the same request (Basic and a form): under a block of this kind if it is. */
+function anyAlso(deps: EnforceDeps, ctx: RequestContext, kind: 'user' | 'reset_required'): boolean {
   const c = ctx.classified!;
-  return (c.principal.alsoLogins ?? []).some((login) => deps.view.find(c.portal, 'user', userId(deps.secret, c.portal, login)) !== undefined);
+  return (c.principal.alsoLogins ?? []).some((login) => deps.view.find(c.portal, kind, userId(deps.secret, c.portal, login)) !== undefined);
 }
 
 function decoy(ctx: RequestContext, reason: string): undefined {
@@ -104,7 +123,11 @@ function overLimit(deps: EnforceDeps, ctx: RequestContext, s: RequestSubjects): 
     if (subject !== undefined) limits.push([`${scope}:${subject}`, deps.view.find(c.portal, 'limit', `${scope}:${subject}`)]);
   }
   for (const [key, record] of limits) {
-    if (record?.rate && !deps.buckets.take(`${c.portal}\0${key}`, record.rate, now)) return restLimitAnswer(c.rest?.format ?? 'json');
+    if (!record?.rate) continue;
+    // `requests: 0` is a breaker, not a rate: the policy cut this subject off, and a retryable 503
+    // would have its SDK hammer on. It gets the block's final 403, scoped to what was cut off.
+    if (record.rate.requests <= 0) return restCutOffAnswer(deps.settingsFor(c.portal), c.rest?.format ?? 'json', key.slice(0, key.indexOf(':')));
+    if (!deps.buckets.take(`${c.portal}\0${key}`, record.rate, now)) return restLimitAnswer(c.rest?.format ?? 'json');
   }
   return undefined;
 }

@@ -33,6 +33,11 @@ export interface RequestState {
   /** The store could not answer; counters are missing and the kind's failure mode applied. */
   storeUnavailable: boolean;
   attempt: Verdict | undefined;
+  /**
+   * The counters the attempt verdict saw, kept when the outcome phase reads counters again (they then
+   * include the outcome just counted), so the event log records what each phase decided on.
+   */
+  attemptCounters?: Readonly<Record<string, number>>;
   outcome: OutcomeReading | undefined;
   outcomeVerdict: Verdict | undefined;
 }

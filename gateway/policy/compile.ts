@@ -5,6 +5,7 @@
  * Every problem of every file is collected; a set is returned only when there are none.
  */
 import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
 import { celEnv, plan } from '@bufbuild/cel';
 import type { ErrorCode, FileProblem } from '../lib/errors';
 import { compileSchema, sortProblems, type SchemaCodes, type SchemaValidator } from '../lib/schema-problems';
@@ -392,8 +393,11 @@ export function compilePolicySet(sources: readonly PolicySource[]): { set?: Comp
     }
   }
   for (const c of counters.values()) c.signals.forEach((s) => referencedSignals.add(s));
+  // The version is the files' names and contents, never how their folder was spelled (./policies,
+  // /etc/portcullis/policies/, a symlink): a CI lint and every replica report the same version.
   const hash = createHash('sha256');
-  for (const s of [...sources].sort((a, b) => a.file.localeCompare(b.file))) hash.update(`${s.file}\0${s.text}\0`);
+  const named = sources.map((s) => ({ name: basename(s.file), text: s.text })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const s of named) hash.update(`${s.name}\0${s.text}\0`);
   const set: CompiledPolicySet = deepFreeze({
     version: hash.digest('hex').slice(0, 16),
     policies,

@@ -11,7 +11,8 @@
  * - `at`: ISO 8601 (or epoch milliseconds); `kind`: a request kind; `phase`: attempt | outcome;
  * - `signals`: flat dotted names (nested groups are accepted too), as the sense stage computed them;
  * - `counters`: the values read for this evaluation, by counter name (without `counters.`);
- * - `verdict` (optional): what the gateway decided then, the baseline a replay compares against.
+ * - `verdict` (optional): what the gateway decided then, the baseline a replay compares against;
+ * - `global_shadow` (optional): true when the gateway ran in global shadow mode (enforcing nothing).
  */
 import { REQUEST_KINDS, type RequestKind } from '../pipeline/request';
 import { flattenSignals } from './signals';
@@ -31,6 +32,8 @@ export interface EventRecord {
   readonly signals: Readonly<Record<string, unknown>>;
   readonly counters: Readonly<Record<string, number>>;
   readonly verdict?: RecordedVerdict;
+  /** The gateway ran in global shadow mode: the verdict enforced nothing, and a replay evaluates the same way. */
+  readonly global_shadow?: boolean;
 }
 
 /** Parses one record (a JSON line's value, or a request file's), with every problem named. */
@@ -62,6 +65,7 @@ export function toEventRecord(value: unknown, options: { requireAt?: boolean } =
       verdict = { ...(r.action ? { action: r.action as ActionKind } : {}), also: (r.also as ActionKind[]) ?? [], rules: Array.isArray(r.rules) ? (r.rules as string[]) : [], ...(typeof r.setVersion === 'string' ? { setVersion: r.setVersion } : {}) };
     }
   }
+  if (v.global_shadow !== undefined && typeof v.global_shadow !== 'boolean') problems.push('global_shadow must be true or false');
   if (problems.length > 0) return { problems };
   return {
     record: {
@@ -71,6 +75,7 @@ export function toEventRecord(value: unknown, options: { requireAt?: boolean } =
       signals: flattenSignals((v.signals as Record<string, unknown>) ?? {}),
       counters,
       ...(verdict ? { verdict } : {}),
+      ...(v.global_shadow === true ? { global_shadow: true } : {}),
     },
     problems: [],
   };

@@ -49,12 +49,15 @@ export class Replay {
   add(record: EventRecord, line: number): void {
     this.events++;
     const signals = recordSignals(record);
-    const now = evaluate(this.set, record.phase, record.kind, signals);
+    // Evaluated as the gateway did: a record made in global shadow mode enforced nothing then, and an
+    // unchanged set replayed on it must not "add" what shadow mode only reported.
+    const options = { globalShadow: record.global_shadow === true };
+    const now = evaluate(this.set, record.phase, record.kind, signals, options);
     for (const e of now.errors) this.errors[e.rule] = (this.errors[e.rule] ?? 0) + 1;
     let oldKinds: ActionKind[] = [];
     let oldRules: readonly string[] = [];
     if (this.baseline) {
-      const then = evaluate(this.baseline, record.phase, record.kind, signals);
+      const then = evaluate(this.baseline, record.phase, record.kind, signals, options);
       oldKinds = then.actions.flatMap((a) => [a.do, ...a.also]);
       oldRules = then.matched.map((r) => r.rule);
     } else if (record.verdict) {

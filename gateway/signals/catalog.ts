@@ -47,7 +47,7 @@ export const SIGNAL_CATALOG: readonly SignalDef[] = [
   { name: 'outcome.status', type: 'int', description: "The portal's HTTP status.", whenUnknown: 0, phase: 'outcome' },
   { name: 'outcome.second_factor_asked', type: 'bool', description: 'The portal answered the password step with its one-time-code form.', whenUnknown: false, phase: 'outcome', kinds: ['login'] },
   // device.*
-  { name: 'device.known', type: 'bool', description: 'The device (signed cookie, or else fingerprint) has succeeded for this user before. See device.known_by.', whenUnknown: false, kinds: LOGIN_KINDS },
+  { name: 'device.known', type: 'bool', description: 'The device (signed cookie, or else fingerprint) has succeeded for this user before. See device.known_by. Counters by device count it under that same identity; a device not known, under its IP (a cookie minted for another user or portal makes nothing known).', whenUnknown: false, kinds: LOGIN_KINDS },
   { name: 'device.known_by', type: 'string', description: 'What made the device known: "cookie" (its signed id), "fingerprint" (a look-alike browser matches too), or "".', whenUnknown: '', kinds: LOGIN_KINDS },
   { name: 'device.cookie_valid', type: 'bool', description: 'A device cookie signed by this deployment was presented.', whenUnknown: false },
   { name: 'device.cookie_forged', type: 'bool', description: 'A device cookie was presented whose signature does not verify.', whenUnknown: false },
@@ -72,7 +72,7 @@ export const SIGNAL_CATALOG: readonly SignalDef[] = [
   { name: 'password.common', type: 'bool', description: 'In the bundled list of the 300,000 most common passwords (as sent or lower-cased; 1 in 10,000 false positives).', whenUnknown: false, kinds: PASSWORD_KINDS },
   { name: 'password.contains_login', type: 'bool', description: 'Contains the login name (case-insensitive), or the local part of an e-mail login; logins under 3 characters never match.', whenUnknown: false, kinds: PASSWORD_KINDS },
   // user.*
-  { name: 'user.login', type: 'string', description: 'The login name the request is for, or "".', whenUnknown: '' },
+  { name: 'user.login', type: 'string', description: 'The login name the request is for, or "". For the one-time-code step: the login its portal session was left pending for (the form\'s USER_LOGIN is ignored, as the portal ignores it).', whenUnknown: '' },
   { name: 'user.known', type: 'bool', description: 'The gateway has seen this user succeed.', whenUnknown: false },
   { name: 'user.admin', type: 'bool', description: "An admin or owner (from the portal's directory config or an admin import).", whenUnknown: false },
   { name: 'user.owner', type: 'bool', description: 'The account owner.', whenUnknown: false },

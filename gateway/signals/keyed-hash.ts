@@ -68,12 +68,15 @@ export function keyedHash(secret: Secret, purpose: HashPurpose, ...parts: readon
  */
 const identifierMemo = new Map<string, string>();
 const IDENTIFIER_MEMO_LIMIT = 10_000;
+const IDENTIFIER_MEMO_KEY_CHARS = 1024;
 
 export function keyedHashCached(secret: string, purpose: Exclude<HashPurpose, 'password_attempt'>, ...parts: readonly string[]): string {
   const key = `${purpose}\0${secret.length}\0${parts.join('\0')}\0${secret}`;
   let hash = identifierMemo.get(key);
   if (hash === undefined) {
     hash = keyedHash(secret, purpose, ...parts);
+    // A key longer than any real identifier is not remembered (10 000 of them would be the heap).
+    if (key.length > IDENTIFIER_MEMO_KEY_CHARS) return hash;
     // Oldest first out: Map iterates in insertion order.
     if (identifierMemo.size >= IDENTIFIER_MEMO_LIMIT) identifierMemo.delete(identifierMemo.keys().next().value!);
     identifierMemo.set(key, hash);

@@ -1,18 +1,27 @@
 /**
  * Counters in bounded memory: one sliding window (signals/counters/window.ts) per portal, counter and
  * bucket key, in an LRU of at most `maxKeys` windows. An attack from a million addresses touches a
- * million keys, but only the `maxKeys` most recently used are kept; a forgotten key reads 0, which
+ * million keys, but only the `maxKeys` most recently used are kept (and no more than `maxBytes` of
+ * them: keys are as long as the client's Host makes them); a forgotten key reads 0, which
  * errs towards "not seen", so the bound must be sized above the keys that matter within a window
  * (docs/state.md). A read of a key never added creates nothing.
  */
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { boundedTable, usageOf, type TableUsage } from '../lib/bounded-table';
 import { SlidingCount, SlidingDistinct } from '../signals/counters/window';
 import type { CounterOp } from './port';
 
 type Window = SlidingCount | SlidingDistinct;
 
+/** Bytes a window costs beyond its key (a SlidingCount's buckets; a distinct window may hold more). */
+const WINDOW_BYTES = 512;
+/** Default byte bound: 100 000 keys of ordinary length fit; long keys are forgotten sooner. */
+export const COUNTER_TABLE_MAX_BYTES = 96 * 1024 * 1024;
+
 export interface CounterTableOptions {
   readonly maxKeys: number;
+  /** Default COUNTER_TABLE_MAX_BYTES. */
+  readonly maxBytes?: number;
   readonly maxDistinct?: number;
 }
 
@@ -21,7 +30,7 @@ export class CounterTable {
   private readonly maxDistinct: number | undefined;
 
   constructor(options: CounterTableOptions) {
-    this.windows = new LRUCache<string, Window>({ max: options.maxKeys });
+    this.windows = boundedTable<Window>({ maxEntries: options.maxKeys, maxBytes: options.maxBytes ?? COUNTER_TABLE_MAX_BYTES, valueBytes: WINDOW_BYTES });
     this.maxDistinct = options.maxDistinct;
   }
 
@@ -47,5 +56,9 @@ export class CounterTable {
 
   get size(): number {
     return this.windows.size;
+  }
+
+  usage(): TableUsage {
+    return usageOf(this.windows);
   }
 }

@@ -16,8 +16,9 @@ import type { AuditEvent, Collection, CounterOp, StoredRecord } from './port';
 export const QUEUE_FILE = 'outage-queue.journal';
 
 export type QueuedWrite =
-  | { readonly op: 'put'; readonly c: Collection; readonly p: string; readonly r: StoredRecord }
-  | { readonly op: 'del'; readonly c: Collection; readonly p: string; readonly id: string }
+  /** `at`: the write's version (reseed.ts); absent in queues written before versions were kept. */
+  | { readonly op: 'put'; readonly c: Collection; readonly p: string; readonly r: StoredRecord; readonly at?: number }
+  | { readonly op: 'del'; readonly c: Collection; readonly p: string; readonly id: string; readonly at?: number }
   | { readonly op: 'audit'; readonly e: AuditEvent; readonly id: string }
   /** Counter adds of one counters() call, with the time they were made. */
   | { readonly op: 'count'; readonly ops: readonly CounterOp[]; readonly nowMs: number };

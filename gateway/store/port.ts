@@ -11,6 +11,7 @@
  * - No secret reaches the store: ids that name a person or a credential are keyed hashes made by the
  *   caller (signals/keyed-hash.ts); values never hold passwords, webhook codes or tokens.
  */
+import type { TableUsage } from '../lib/bounded-table';
 import type { RequestKind } from '../pipeline/request';
 
 /** One counter operation of a request. The caller has applied the policy's `where:` filter. */
@@ -121,5 +122,7 @@ export interface Store {
   /** Changes made by any replica, this one included (check `origin`). */
   subscribe(listener: (change: Change) => void): () => void;
   health(): StoreHealth;
+  /** The store's in-process tables (memory counters, fallback counters), for /metrics. */
+  tableUsage?(): Readonly<Record<string, TableUsage>>;
   close(): Promise<void>;
 }

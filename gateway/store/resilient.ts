@@ -18,8 +18,15 @@
  * - get/list: Redis in `ok`; the local view otherwise, so known blocks stay enforced.
  * - appendAudit: Redis in `ok`; otherwise queued and kept in a local log that queryAudit reads.
  * - After a drain, the local view is reloaded from Redis (other replicas wrote meanwhile) and a
- *   `resync` change tells views to reload as well.
+ *   `resync` change tells views to reload as well. Before each reload, what the local view holds and
+ *   Redis lacks (Redis restarted empty) is written back, unless lifted or rewritten meanwhile
+ *   (./reseed.ts), with one log line.
+ * - An idle replica learns of an outage from a probe (one EXISTS) every
+ *   storeOptions.redis.probeIntervalMs, so the store state (and its metric) does not wait for a
+ *   request (./outage-watch.ts). An outage is logged when it starts, as a summary every
+ *   storeOptions.redis.outageSummaryMs while it lasts, and when it ends.
  */
+import type { TableUsage } from '../lib/bounded-table';
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../lib/clock';
 import { PortcullisError } from '../lib/errors';
@@ -29,8 +36,10 @@ import { ChangeFeed } from './change-feed';
 import { CounterTable } from './counter-table';
 import { silentLogger, type StoreLogger } from './logger';
 import { OutageQueue, type QueuedWrite } from './outage-queue';
+import { OutageWatch } from './outage-watch';
 import type { AuditEvent, AuditQuery, Change, Collection, CounterOp, CounterOptions, CounterResult, Store, StoredRecord, StoreHealth } from './port';
-import { COLLECTIONS, RecordTable } from './record-table';
+import { RecordTable } from './record-table';
+import { planReseed, VersionLedger, writeBack, type PortalSnapshot } from './reseed';
 import type { RedisStore } from './redis/redis-store';
 
 export interface ResilientStoreOptions {
@@ -54,13 +63,19 @@ export class ResilientStore implements Store {
   private readonly primary: RedisStore;
   private readonly localCounters: CounterTable;
   private readonly mirror = new RecordTable();
+  /** Versions of the mirror's records and the deletions seen: what a re-seed must not undo. */
+  private readonly ledger = new VersionLedger();
   private readonly localAudit: AuditLog;
   private readonly feed: ChangeFeed;
   private readonly logger: StoreLogger;
   private state: State = 'ok';
   private sinceMs = 0;
   private poller: NodeJS.Timeout | null = null;
+  private readonly watch: OutageWatch;
   private draining: Promise<void> | null = null;
+  private resyncing: Promise<void> | null = null;
+  private resyncAgain = false;
+  private reloads: Promise<void> = Promise.resolve();
   private closed = false;
   private unsubscribePrimary: () => void = () => undefined;
 
@@ -73,6 +88,21 @@ export class ResilientStore implements Store {
     this.localCounters = new CounterTable({ maxKeys: options.storeOptions.redis.fallbackCounterKeys });
     this.localAudit = new AuditLog(options.storeOptions.auditMaxPerPortal);
     this.feed = new ChangeFeed(this.logger);
+    const redis = options.storeOptions.redis;
+    this.watch = new OutageWatch({
+      clock: options.clock,
+      logger: this.logger,
+      probeIntervalMs: redis.probeIntervalMs,
+      probeTimeoutMs: redis.commandTimeoutMs,
+      summaryMs: redis.outageSummaryMs,
+      isOk: () => this.state === 'ok' && !this.closed,
+      probe: (timeoutMs) => this.primary.probe(timeoutMs),
+      onProbeFailed: () => this.enterOutage('probe'),
+      onStoreForgot: () => this.resync('probe'),
+      queued: () => this.queue.length,
+      dropped: () => this.queue.droppedCount,
+      takeFailures: () => this.primary.takeUnreportedFailures(),
+    });
   }
 
   static async open(options: ResilientStoreOptions): Promise<ResilientStore> {
@@ -92,6 +122,7 @@ export class ResilientStore implements Store {
     } else {
       store.reapplyQueue();
     }
+    store.watch.startProbe();
     return store;
   }
 
@@ -110,13 +141,17 @@ export class ResilientStore implements Store {
   }
 
   async put(collection: Collection, portal: string, record: StoredRecord): Promise<void> {
+    const atMs = this.options.clock.now();
     this.mirror.put(collection, portal, record);
-    await this.write({ op: 'put', c: collection, p: portal, r: record }, () => this.primary.put(collection, portal, record));
+    this.ledger.noteWrite(collection, portal, record.id, atMs);
+    await this.write({ op: 'put', c: collection, p: portal, r: record, at: atMs }, () => this.primary.put(collection, portal, record, atMs));
   }
 
   async delete(collection: Collection, portal: string, id: string): Promise<void> {
+    const atMs = this.options.clock.now();
     this.mirror.delete(collection, portal, id);
-    await this.write({ op: 'del', c: collection, p: portal, id }, () => this.primary.delete(collection, portal, id));
+    this.ledger.noteDelete(collection, portal, id, atMs);
+    await this.write({ op: 'del', c: collection, p: portal, id, at: atMs }, () => this.primary.delete(collection, portal, id, atMs));
   }
 
   async get<T extends StoredRecord>(collection: Collection, portal: string, id: string): Promise<T | undefined> {
@@ -150,6 +185,10 @@ export class ResilientStore implements Store {
     return this.feed.subscribe(listener);
   }
 
+  tableUsage(): Readonly<Record<string, TableUsage>> {
+    return { fallback_counters: this.localCounters.usage() };
+  }
+
   health(): StoreHealth {
     if (this.state === 'ok') return { state: 'ok' };
     return { state: 'fallback', sinceMs: this.sinceMs, queued: this.queue.length };
@@ -158,14 +197,17 @@ export class ResilientStore implements Store {
   /** Resolves when a drain in progress (if any) has ended: tests and shutdown wait on it. */
   async settled(): Promise<void> {
     await this.draining;
+    await this.resyncing;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.poller) clearInterval(this.poller);
+    this.watch.close();
     this.unsubscribePrimary();
     await this.draining?.catch(() => undefined);
+    await this.resyncing;
     await this.queue.close();
     await this.primary.close();
   }
@@ -205,17 +247,43 @@ export class ResilientStore implements Store {
 
   /** Changes from Redis (ours and other replicas'): kept in the mirror, passed on. */
   private onPrimaryChange(change: Change): void {
-    if (change.op === 'put' && change.value) this.mirror.put(change.collection, change.portal, change.value);
-    if (change.op === 'delete') this.mirror.delete(change.collection, change.portal, change.id);
+    if (change.op === 'put' && change.value) {
+      this.mirror.put(change.collection, change.portal, change.value);
+      this.ledger.noteWrite(change.collection, change.portal, change.id, change.atMs);
+    }
+    if (change.op === 'delete') {
+      this.mirror.delete(change.collection, change.portal, change.id);
+      this.ledger.noteDelete(change.collection, change.portal, change.id, change.atMs);
+    }
     if (change.op === 'resync') {
       // The subscriber reconnected: what it missed is in Redis. In an outage the drain resyncs instead.
-      if (this.state !== 'ok') return;
-      void this.reloadMirror()
-        .then(() => this.feed.emit(change))
-        .catch(() => this.enterOutage('resync'));
+      this.resync('resync');
       return;
     }
     this.feed.emit(change);
+  }
+
+  /**
+   * Reloads the mirror (writing back what Redis lacks first), then tells views to reload: after the
+   * change feed reconnected, or when the probe found Redis had forgotten everything. One at a time.
+   */
+  private resync(cause: string): void {
+    if (this.state !== 'ok') return;
+    if (this.resyncing) {
+      // Asked again while one runs: its snapshot may be older than what the new request is about.
+      this.resyncAgain = true;
+      return;
+    }
+    this.resyncing = this.reloadMirror()
+      .then(() => this.feed.emit({ op: 'resync', origin: this.options.origin, atMs: this.options.clock.now() }))
+      .catch(() => this.enterOutage(cause))
+      .finally(() => {
+        this.resyncing = null;
+        if (this.resyncAgain && !this.closed) {
+          this.resyncAgain = false;
+          this.resync(cause);
+        }
+      });
   }
 
   private enterOutage(cause: string): void {
@@ -223,6 +291,7 @@ export class ResilientStore implements Store {
     if (this.state === 'ok') {
       this.sinceMs = this.options.clock.now();
       this.logger.warn({ code: 'PC_ERR_STORE_UNAVAILABLE', cause }, 'store: Redis unavailable; failure modes apply, writes are queued');
+      this.watch.outageStarted(this.sinceMs);
     }
     this.state = 'outage';
     if (!this.poller) {
@@ -243,20 +312,23 @@ export class ResilientStore implements Store {
 
   private async runDrain(): Promise<void> {
     this.state = 'draining';
+    let replayed = 0;
     try {
       for (;;) {
         const batch = this.queue.peek(DRAIN_BATCH);
         if (batch.length === 0) break;
         for (const item of batch) await this.replay(item.w);
         await this.queue.ack(batch.length);
+        replayed += batch.length;
       }
       // Synchronously after the empty check: no write can slip between the last replay and `ok`.
       this.state = 'ok';
       if (this.poller) clearInterval(this.poller);
       this.poller = null;
+      const failedCalls = this.watch.outageEnded();
       await this.reloadMirror();
       this.localAudit.clear();
-      this.logger.info({ outageMs: this.options.clock.now() - this.sinceMs }, 'store: Redis back; queued writes replayed');
+      this.logger.info({ outageMs: this.options.clock.now() - this.sinceMs, replayed, failedCalls }, 'store: Redis back; queued writes replayed');
       this.feed.emit({ op: 'resync', origin: this.options.origin, atMs: this.options.clock.now() });
     } catch (err) {
       this.logger.warn({ code: 'PC_ERR_STORE_REPLAY', err: (err as Error).message, queued: this.queue.length }, 'store: replay interrupted; retrying');
@@ -268,9 +340,9 @@ export class ResilientStore implements Store {
   private async replay(w: QueuedWrite): Promise<void> {
     switch (w.op) {
       case 'put':
-        return this.primary.put(w.c, w.p, w.r);
+        return this.primary.put(w.c, w.p, w.r, w.at);
       case 'del':
-        return this.primary.delete(w.c, w.p, w.id);
+        return this.primary.delete(w.c, w.p, w.id, w.at);
       case 'audit':
         return this.primary.appendAuditWithId(w.e, w.id);
       case 'count': {
@@ -281,22 +353,53 @@ export class ResilientStore implements Store {
     }
   }
 
-  /** The mirror := Redis's records, then the writes still queued on top (they are newer). */
-  private async reloadMirror(): Promise<void> {
-    const portals = await this.primary.portals();
-    const loaded = await Promise.all(
-      COLLECTIONS.flatMap((collection) => portals.map(async (portal) => ({ collection, portal, records: await this.primary.list(collection, portal) }))),
-    );
+  /**
+   * The mirror := Redis's records, then the writes still queued on top (they are newer). First, what
+   * the mirror holds and Redis lacks (Redis restarted empty, or lost its last writes) is written back,
+   * unless lifted or rewritten meanwhile (./reseed.ts), and said in one log line.
+   */
+  private reloadMirror(): Promise<void> {
+    // One at a time (a drain's and a resync's may overlap): the second then finds nothing missing, so
+    // a re-seed is written and logged once.
+    const next = this.reloads.then(() => this.reloadMirrorNow());
+    this.reloads = next.catch(() => undefined);
+    return next;
+  }
+
+  private async reloadMirrorNow(): Promise<void> {
+    let snapshot = await this.primary.snapshot();
+    const nowMs = this.options.clock.now();
+    const plans = planReseed(this.mirror.entries(nowMs), this.ledger, snapshot, nowMs);
+    if (plans.length > 0) {
+      const counts = await writeBack(this.primary, plans);
+      const wrote = counts.lifted > 0 || Object.keys(counts.restored).length > 0;
+      // Two replicas find the same loss; the one whose script ran second wrote nothing and says less.
+      if (wrote) this.logger.warn({ code: 'PC_ERR_STORE_RESEEDED', ...counts }, "store: Redis lacked records this replica holds (restarted empty?); wrote them back from this replica's view");
+      else this.logger.info({ ...counts }, 'store: Redis lacked records this replica holds; another replica had written them back already');
+      snapshot = await this.primary.snapshot();
+    }
+    this.loadMirror(snapshot);
+    await this.primary.markSeeded();
+  }
+
+  private loadMirror(snapshot: readonly PortalSnapshot[]): void {
     this.mirror.clear();
-    for (const { collection, portal, records } of loaded) for (const record of records) this.mirror.put(collection, portal, record);
+    for (const { portal, collections } of snapshot) {
+      for (const { collection, records } of collections) for (const { record } of records) this.mirror.put(collection, portal, record);
+    }
+    this.ledger.replaceVersions(snapshot);
     this.reapplyQueue();
   }
 
   private reapplyQueue(): void {
     for (const { w } of this.queue.all()) {
-      if (w.op === 'put') this.mirror.put(w.c, w.p, w.r);
-      else if (w.op === 'del') this.mirror.delete(w.c, w.p, w.id);
-      else if (w.op === 'audit') this.localAudit.append(w.e);
+      if (w.op === 'put') {
+        this.mirror.put(w.c, w.p, w.r);
+        this.ledger.noteWrite(w.c, w.p, w.r.id, w.at ?? 0);
+      } else if (w.op === 'del') {
+        this.mirror.delete(w.c, w.p, w.id);
+        this.ledger.noteDelete(w.c, w.p, w.id, w.at ?? 0);
+      } else if (w.op === 'audit') this.localAudit.append(w.e);
     }
   }
 

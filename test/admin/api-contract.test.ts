@@ -103,8 +103,8 @@ describe('the admin API contract', () => {
       expect(r.status).toBe(201);
       expect(r.body.items).toHaveLength(2);
       const [user, restBlock] = r.body.items;
-      expect(user).toMatchObject({ portal: 'localhost', kind: 'user', user: 'carol', actor: 'operator:olga', reason: 'phishing report' });
-      expect(restBlock).toMatchObject({ kind: 'portal_rest', actor: 'operator:olga' });
+      expect(user).toMatchObject({ portal: 'localhost', kind: 'user', user: 'carol', actor: 'operator:admin', reason: 'phishing report' });
+      expect(restBlock).toMatchObject({ kind: 'portal_rest', actor: 'operator:admin' });
       expect(Date.parse(user.ends_at) - Date.parse(user.created_at)).toBe(2 * 3600 * 1000);
       expect(user.id).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
       expect(s.gw.blocks.find('localhost', 'user', userId(TEST_SECRET, 'localhost', 'carol'))).toBeDefined();
@@ -197,7 +197,7 @@ describe('the admin API contract', () => {
       expect(r.body.admins_without_second_factor.users).toContain('admin');
       expect(r.body.no_second_factor.count).toBe(r.body.no_second_factor.users.length);
       expect(r.body.blocks_last_30_days.total).toBeGreaterThan(0);
-      expect(r.body.blocks_last_30_days.by_actor['operator:olga']).toBeGreaterThan(0);
+      expect(r.body.blocks_last_30_days.by_actor['operator:admin']).toBeGreaterThan(0);
       expect(r.body.advice.join(' ')).toMatch(/two-step authentication/);
     });
 

@@ -49,7 +49,7 @@ describe('notifications', () => {
         trustedProxies: ['127.0.0.1/32'],
         portals: {
           localhost: portal({ webhookUrl: `${base}/local?token=HOOKSECRET42`, emailTo: ['admins@demo.example'], throttleWindowMs: 400, retries: 3, retryBaseDelayMs: 20 }),
-          'acme.bitrix24.local': portal({ webhookUrl: `${base}/acme`, throttleWindowMs: 500, retryBaseDelayMs: 20 }),
+          'acme.bitrix24.local': portal({ webhookUrl: `${base}/acme`, throttleWindowMs: 5000, retryBaseDelayMs: 20 }),
           'solo.bitrix24.local': portal({ webhookUrl: 'http://127.0.0.1:9/never?token=DEADSECRET7', retries: 1, retryBaseDelayMs: 10 }),
         },
       },
@@ -85,7 +85,7 @@ describe('notifications', () => {
     await changePassword(s, 'localhost', 'bob', 'Fresh-Start-2026!bob');
     await eventually(() => ['unblock_request_filed', 'unblock_request_approved', 'reset_done'].every((k) => at('/local', k).length === 1), 5000);
     expect(at('/local', 'unblock_request_filed')[0]!.body).toMatchObject({ request: filed.body.id, channel: 'employee', user: 'bob' });
-    expect(at('/local', 'unblock_request_approved')[0]!.body.actor).toBe('support:sam');
+    expect(at('/local', 'unblock_request_approved')[0]!.body.actor).toBe('support:admin');
   });
 
   test('a flood of blocks is one message and one summary per window, not hundreds', async () => {
@@ -93,8 +93,8 @@ describe('notifications', () => {
     for (let i = 0; i < 40; i++) {
       expect((await api(s, 'POST', '/v1/blocks', { portal: 'acme.bitrix24.local', kind: 'user', user: `bot${i}@acme.example`, reason: 'flood test', operator: 'olga' })).status).toBe(201);
     }
-    await eventually(() => at('/acme').length - before === 2, 5000);
-    await new Promise((r) => setTimeout(r, 700));
+    await eventually(() => at('/acme').length - before === 2, 15_000);
+    await new Promise((r) => setTimeout(r, 1000));
     const flood = at('/acme').slice(before);
     expect(flood).toHaveLength(2);
     expect(flood[0]!.body).toMatchObject({ kind: 'user_blocked', user: 'bot0@acme.example' });

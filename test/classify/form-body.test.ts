@@ -1,5 +1,5 @@
 /** Buffered form bodies: which Content-Types PHP parses, and the $_POST they give. */
-import { formKind, isFormContentType, parseFormBody } from '../../gateway/pipeline/classify';
+import { formKind, isFormContentType, parseFormBody, readFormBody } from '../../gateway/pipeline/classify';
 import { multipart, URLENCODED } from './helpers';
 
 describe('form content types (SAPI: lower-cased, cut at ; , or space)', () => {
@@ -47,24 +47,27 @@ describe('parseFormBody', () => {
     });
   });
 
-  it('multipart: a file part named like a login field counts, a real field wins', async () => {
+  it('multipart: a file part is $_FILES, not $_POST; named like a login field, the body is unreadable', async () => {
     const { contentType, body } = multipart([
-      { name: 'AUTH_FORM', value: 'Y', filename: 'x.txt' },
       { name: 'USER_LOGIN', value: 'real' },
-      { name: 'USER_LOGIN', value: 'fromfile', filename: 'y.txt' },
       { name: 'upload', value: 'binary', filename: 'z.bin' },
     ]);
-    const f = await parseFormBody(contentType, body);
-    expect(f.get('AUTH_FORM')).toBe('Y');
-    expect(f.get('USER_LOGIN')).toBe('real');
+    expect(Object.fromEntries(await parseFormBody(contentType, body))).toEqual({ USER_LOGIN: 'real' });
+    const named = multipart([{ name: 'AUTH_FORM', value: 'Y', filename: 'x.txt' }, { name: 'USER_LOGIN', value: 'real' }]);
+    expect(readFormBody(named.contentType, named.body).unreadable).toBe('multipart:file_part_named_AUTH_FORM');
   });
 
-  it('multipart: a body busboy cannot parse still shows its field names', async () => {
+  it('multipart: no boundary PHP can find gives an empty $_POST, never a placeholder', async () => {
     const body = Buffer.from('--b\r\nContent-Disposition: form-data; name="AUTH_FORM"\r\n\r\nY\r\n--b');
-    const noBoundary = await parseFormBody('multipart/form-data', body);
-    expect(noBoundary.get('AUTH_FORM')).toBe('[unparsed]');
+    expect((await parseFormBody('multipart/form-data', body)).size).toBe(0);
     const truncated = await parseFormBody('multipart/form-data; boundary=b', body);
-    expect(truncated.has('AUTH_FORM')).toBe(true);
+    expect(truncated.get('AUTH_FORM')).toBe('Y');
+  });
+
+  it('urlencoded: a login field past the first 1000 pairs is unreadable (max_input_vars)', () => {
+    const pad = Array.from({ length: 1000 }, (_, i) => `p${i}=1`).join('&');
+    expect(readFormBody(URLENCODED, Buffer.from(`${pad}&USER_LOGIN=carol`)).unreadable).toBe('input_vars:USER_LOGIN');
+    expect(readFormBody(URLENCODED, Buffer.from(`${pad}&harmless=1`)).unreadable).toBeUndefined();
   });
 
   it('other content types give an empty map', async () => {

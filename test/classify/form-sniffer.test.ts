@@ -94,7 +94,7 @@ describe('FormSniffer, multipart', () => {
   it.each([
     [[{ name: 'AUTH_FORM', value: 'Y' }], true],
     [[{ name: 'AUTH_FORM[]', value: '' }], true],
-    [[{ name: 'AUTH_FORM', value: 'Y', filename: 'a' }], true],
+    [[{ name: 'AUTH_FORM', value: 'Y', filename: 'a' }], true], // a file named AUTH_FORM: unreadable, refused
     [[{ name: 'AUTH_FORM', value: '' }], false],
     [[{ name: 'auth_form', value: 'Y' }], false],
     [[{ name: 'USER_LOGIN', value: 'AUTH_FORM' }], false],
@@ -103,12 +103,11 @@ describe('FormSniffer, multipart', () => {
     expect((await sniff(contentType, body)).authForm).toBe(expected);
   });
 
-  it('falls back to a loose scan when the body cannot be parsed', async () => {
+  it('reads as PHP does: no boundary is no $_POST; a boundary only PHP finds is read', async () => {
     const broken = Buffer.from('garbage\r\nContent-Disposition: form-data; name="AUTH_FORM"\r\n\r\nY');
-    const r = await sniff('multipart/form-data', broken, 5);
-    expect(r).toMatchObject({ authForm: true, parseError: true });
-    const clean = await sniff('multipart/form-data', Buffer.from('nothing here'));
-    expect(clean.authForm).toBe(false);
+    expect(await sniff('multipart/form-data', broken, 5)).toMatchObject({ authForm: false, parseError: false });
+    const odd = Buffer.from('--a/b=c:d\r\nContent-Disposition: form-data; name=AUTH_FORM\r\n\r\nY\r\n--a/b=c:d--\r\n');
+    expect((await sniff('multipart/form-data; boundary=a/b=c:d;', odd, 5)).authForm).toBe(true);
   });
 });
 

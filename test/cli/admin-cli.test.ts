@@ -6,25 +6,13 @@
  * The gateway runs in this process, so the CLI is run asynchronously (a synchronous spawn would stop
  * the event loop that has to answer it).
  */
-import { execFile } from 'node:child_process';
-import { CLI_PATH } from '../helpers/processes';
 import { ADMIN_TOKEN, startStack, type Stack } from '../helpers/stack';
 import { importSeedDirectories } from '../admin/helpers';
+import { spawn } from 'node:child_process';
+import { CLI_PATH } from '../helpers/processes';
+import { cliAsync } from './run-cli';
 
-interface Run {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PORTCULLIS_')));
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI_PATH, ...args], { env: { ...clean, ...env }, encoding: 'utf8', timeout: 20_000 }, (err, stdout, stderr) => {
-      resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const cli = cliAsync;
 
 describe('the admin CLI against a running gateway', () => {
   let s: Stack;
@@ -41,7 +29,7 @@ describe('the admin CLI against a running gateway', () => {
     expect(add.stderr).toBe('');
     expect(add.status).toBe(0);
     expect(add.stdout).toMatch(/^blocked:/);
-    expect(add.stdout).toMatch(/user\s+bob\s+operator:olga\s+phishing report/);
+    expect(add.stdout).toMatch(/user\s+bob\s+operator:admin\s+phishing report/);
 
     const table = await cli(['blocks', 'list', '--portal', 'localhost'], env);
     expect(table.status).toBe(0);
@@ -87,7 +75,7 @@ describe('the admin CLI against a running gateway', () => {
 
     const tail = await cli(['audit', 'tail', '--portal', 'acme.bitrix24.local', '-n', '50'], env);
     expect(tail.status).toBe(0);
-    expect(tail.stdout).toMatch(/unblock_request_approved\s+support:sam\s+owner@acme\.example/);
+    expect(tail.stdout).toMatch(/unblock_request_approved\s+support:admin\s+owner@acme\.example/);
     const lines = tail.stdout.trim().split('\n');
     // Oldest first, like tail: the block comes before the approval.
     expect(lines.findIndex((l) => /user_blocked/.test(l))).toBeLessThan(lines.findIndex((l) => /unblock_request_approved/.test(l)));
@@ -97,6 +85,65 @@ describe('the admin CLI against a running gateway', () => {
     const refused = await cli(['requests', 'file', '--portal', 'solo.bitrix24.local', '--user', 'solo@solo.example', '--name', 'Sol Only', '--email', 'solo@solo.example', '--by', 'solo@solo.example', '--channel', 'sales_email'], env);
     expect(refused.status).toBe(1);
     expect(refused.stderr).toMatch(/registering a new account.*\[PC_ERR_ADMIN_SOLE_USER\]/);
+  });
+
+  test('tables print ids whole, so they paste into `blocks lift`; only free text is cut', async () => {
+    const login = `a.very.long.login.name.for.the.table.test.${'x'.repeat(40)}@example.com`;
+    const reason = `reported by the security team after ${'a long investigation, '.repeat(6)}end`;
+    expect((await cli(['blocks', 'add', '--portal', 'localhost', '--user', login, '--reason', reason, '--operator', 'olga'], env)).status).toBe(0);
+    const json = JSON.parse((await cli(['blocks', 'list', '--user', login, '--json'], env)).stdout) as { items: { id: string }[] };
+    const table = await cli(['blocks', 'list', '--user', login], env);
+    const rows = table.stdout.trim().split('\n').slice(1);
+    expect(rows).toHaveLength(1);
+    const id = rows[0]!.split(/\s+/)[0]!;
+    expect(id).toBe(json.items[0]!.id);
+    expect(rows[0]).toContain(login);
+    expect(rows[0]).not.toContain(reason);
+    expect(rows[0]).toMatch(/reported by the security team after a long.*…/);
+    const lift = await cli(['blocks', 'lift', id, '--operator', 'olga'], env);
+    expect(lift.stderr).toBe('');
+    expect(lift.status).toBe(0);
+  });
+
+  test('users show LOGIN reads as lines, not a JSON blob', async () => {
+    await cli(['blocks', 'add', '--portal', 'localhost', '--user', 'carol', '--reason', 'phishing report', '--operator', 'olga'], env);
+    const one = await cli(['users', 'show', 'localhost', 'carol'], env);
+    expect(one.status).toBe(0);
+    expect(one.stdout).not.toMatch(/[{}]/);
+    expect(one.stdout).toMatch(/^state\s+blocked$/m);
+    expect(one.stdout).toMatch(/^in_directory\s+yes$/m);
+    expect(one.stdout).toMatch(/^last_success\s+never seen$/m);
+    // The actor is the admin token's name (the test's token is the built-in "admin"), never the --operator the caller claims.
+    expect(one.stdout).toMatch(/^block\s+blocked since \d{4}-\d\d-\d\dT[\d:.]+Z, by operator:admin: phishing report$/m);
+    const blockId = /^block_id\s+(\S+)$/m.exec(one.stdout)![1]!;
+    expect((await cli(['blocks', 'lift', blockId, '--operator', 'olga'], env)).status).toBe(0);
+  });
+
+  test('audit tail -f prints every event once: never the last one again', async () => {
+    const child = spawn(process.execPath, [CLI_PATH, 'audit', 'tail', '--portal', 'localhost', '-n', '3', '-f', '--interval-ms', '50'], {
+      env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PORTCULLIS_'))), ...env },
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+    const waitFor = async (re: RegExp): Promise<void> => {
+      for (let i = 0; i < 400 && !re.test(out); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(out).toMatch(re);
+    };
+    try {
+      await waitFor(/^AT\s+PORTAL/m);
+      // Two new events, one after the other: by the time the second is printed, the tail has polled
+      // several times since the first batch, each poll asking from the last event's millisecond on.
+      await cli(['blocks', 'add', '--portal', 'localhost', '--ip', '203.0.113.7', '--reason', 'tail one', '--operator', 'olga'], env);
+      await waitFor(/tail one/);
+      await cli(['blocks', 'add', '--portal', 'localhost', '--ip', '203.0.113.8', '--reason', 'tail two', '--operator', 'olga'], env);
+      await waitFor(/tail two/);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    // at, portal, type, actor, user: the table cuts long details, the followed lines do not.
+    const lines = out.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/).slice(0, 5).join(' '));
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(lines).size).toBe(lines.length);
   });
 
   test('a wrong token: exit 1 and a clear message with the code', async () => {

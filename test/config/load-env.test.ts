@@ -35,11 +35,13 @@ describe('every environment variable', () => {
       PORTCULLIS_TRUSTED_PROXIES: '10.0.0.0/8, 192.168.1.7,fd00::/8',
       PORTCULLIS_SECRET: '0123456789abcdef0123',
       PORTCULLIS_LOG_LEVEL: 'debug',
+      PORTCULLIS_TIME_SCALE: '320',
       REDIS_URL: 'redis://:pw@redis:6379/2',
     });
+    expect(cfg.timeScale).toBe(320);
     expect(cfg.listen).toEqual({ host: '127.0.0.2', port: 8081 });
     expect(cfg.upstream).toBe('https://portal.example.com');
-    expect(cfg.admin).toEqual({ listen: { host: '::1', port: 9999 }, token: 'admin-token' });
+    expect(cfg.admin).toMatchObject({ listen: { host: '::1', port: 9999 }, token: 'admin-token', tokens: [] });
     expect(cfg.policiesDir).toBe(resolve(cwd, 'my-policies'));
     expect(cfg.stateDir).toBe('/var/lib/portcullis');
     expect(cfg.trustedProxies).toEqual(['10.0.0.0/8', '192.168.1.7/32', 'fd00::/8']);
@@ -87,6 +89,10 @@ describe('bad environment values', () => {
     ['PORTCULLIS_LOG_LEVEL', 'verbose', 'logLevel', /"verbose" is not a log level/],
     ['REDIS_URL', 'http://redis:6379', 'store.url', /must start with redis:\/\/ or rediss:\/\//],
     ['PORTCULLIS_REDIS_CLUSTER', 'r1', 'store.nodes', /"r1" is not a "host:port" address/],
+    ['PORTCULLIS_TIME_SCALE', '0.5', 'timeScale', /"0\.5" is not a number of 1 or more/],
+    ['PORTCULLIS_TIME_SCALE', 'fast', 'timeScale', /"fast" is not a number of 1 or more/],
+    ['PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS', '30m', 'admin.console.sessionIdleMs', /"30m" is not a whole number of seconds/],
+    ['PORTCULLIS_METRICS_LISTEN', 'nonsense', 'admin.metricsListen', /"nonsense" is not a "host:port" address/],
   ])('%s=%s', (name, value, keyPath, problem) => {
     const problems = problemsOf(() => load({ [name]: value }));
     expect(problems).toHaveLength(1);
@@ -139,5 +145,22 @@ describe('what serve requires', () => {
     const cfg = load({ PORTCULLIS_UPSTREAM: 'http://a:1' }, { requireUpstream: true, overrides: { upstream: 'http://127.0.0.1:4000', limits: { formBodyMaxBytes: 2048 } } });
     expect(cfg.upstream).toBe('http://127.0.0.1:4000');
     expect(cfg.limits).toEqual({ ...DEFAULT_CONFIG.limits, formBodyMaxBytes: 2048 });
+  });
+});
+
+describe('the console settings, inside the validated configuration', () => {
+  test('come from the file (admin.console.*) or the environment (seconds), the environment winning', () => {
+    expect(load({}).admin.console).toEqual({ sessionIdleMs: 1_800_000, sessionMaxMs: 28_800_000 });
+    expect(load({ PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS: '600', PORTCULLIS_CONSOLE_SESSION_MAX_SECONDS: '3600' }).admin.console).toEqual({ sessionIdleMs: 600_000, sessionMaxMs: 3_600_000 });
+  });
+
+  test('a bad value is a configuration problem naming the variable, not a silent default', () => {
+    for (const bad of ['0', '-5', '1.5', 'ten', '30m']) {
+      const problems = problemsOf(() => load({ PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS: bad, PORTCULLIS_CONSOLE_SESSION_MAX_SECONDS: bad }));
+      expect(problems.map((p) => [p.code, p.file, p.keyPath])).toEqual([
+        ['PC_ERR_CONFIG_ENV', 'env PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS', 'admin.console.sessionIdleMs'],
+        ['PC_ERR_CONFIG_ENV', 'env PORTCULLIS_CONSOLE_SESSION_MAX_SECONDS', 'admin.console.sessionMaxMs'],
+      ]);
+    }
   });
 });

@@ -39,7 +39,7 @@ test('environment overrides the file, key by key', () => {
   const cfg = load();
   expect(cfg.listen).toEqual({ host: '0.0.0.0', port: 9000 });
   expect(cfg.logLevel).toBe('warn');
-  expect(cfg.admin).toEqual({ token: 'from-env', listen: { host: '127.0.0.1', port: 7000 } });
+  expect(cfg.admin).toMatchObject({ token: 'from-env', listen: { host: '127.0.0.1', port: 7000 }, tokens: [] });
   // The store is replaced whole: no `url` leaks into the cluster store.
   expect(cfg.store).toEqual({ kind: 'redis-cluster', nodes: [{ host: 'c1', port: 7000 }] });
 });
@@ -56,6 +56,33 @@ test('a duplicate key is an error naming its path', () => {
   expect(problems).toEqual([
     expect.objectContaining({ code: 'PC_ERR_CONFIG_YAML', line: 4, col: 3, keyPath: 'admin.token', problem: expect.stringMatching(/duplicate key/) }),
   ]);
+});
+
+test('a duplicate key hides nothing: every other problem of the file is reported with it, and no false "upstream is required"', () => {
+  const text = [
+    'upstream: https://portal.example.com', // 1
+    'logLevel: verbose', //                   2  enum
+    'admin:', //                              3
+    '  token: a', //                          4
+    '  token: b', //                          5  duplicate
+    'limits:', //                             6
+    '  formBodyMaxByte: 10', //               7  unknown key
+    'portals:', //                            8
+    '  crm.example.com:', //                  9
+    '    rest: { limit: { burst: 5 } }', //   10
+    '    rest: { limit: { burst: 6 } }', //   11 duplicate
+    '',
+  ].join('\n');
+  const dir = tempFiles({ 'portcullis.yaml': text });
+  const problems = problemsOf(() => loadConfig({ env: {}, cwd: dir, file: 'portcullis.yaml', requireUpstream: true }));
+  expect(problems.map((p) => [p.code, p.line, p.keyPath])).toEqual([
+    ['PC_ERR_CONFIG_TYPE', 2, 'logLevel'],
+    ['PC_ERR_CONFIG_YAML', 5, 'admin.token'],
+    ['PC_ERR_CONFIG_UNKNOWN_KEY', 7, 'limits.formBodyMaxByte'],
+    ['PC_ERR_CONFIG_YAML', 11, 'portals.crm.example.com.rest'],
+  ]);
+  expect(problems.map(formatProblem).join('\n')).toMatch(/^portcullis\.yaml:5:3 admin\.token: .*duplicate key/m);
+  expect(problems.some((p) => p.keyPath === 'upstream')).toBe(false);
 });
 
 test('a missing file', () => {

@@ -9,12 +9,15 @@ import { copyFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { api, attackUntilBlocked, importSeedDirectories, rest } from '../admin/helpers';
+import { DEFAULT_CONFIG } from '../../gateway/config/defaults';
 import { ADMIN_TOKEN, startStack, type Stack } from '../helpers/stack';
 import { REPO, http, launch, requireBuiltConsole, shot } from './helpers';
 
 const ACME = 'acme.bitrix24.local';
 const SOLO = 'solo.bitrix24.local';
 const ACME_HOOK = '/rest/8/acmesaleshook008/crm.deal.list.json';
+const SAM_TOKEN = 'sam-admin-token-0123456789abcdef';
+const READ_TOKEN = 'viewer-read-token-0123456789abcdef';
 
 jest.setTimeout(180_000);
 
@@ -32,7 +35,9 @@ describe('the support console in Chromium', () => {
 
   beforeAll(async () => {
     requireBuiltConsole();
-    s = await startStack({ config: { trustedProxies: ['127.0.0.1/32'] }, sim: { restLimit: false } });
+    // sam's own token (role admin): the audit and the header name sam; a read token for the last test.
+    const admin = { ...DEFAULT_CONFIG.admin, listen: { host: '127.0.0.1', port: 0 }, token: ADMIN_TOKEN, tokens: [{ name: 'sam', role: 'admin' as const, token: SAM_TOKEN }, { name: 'viewer', role: 'read' as const, token: READ_TOKEN }] };
+    s = await startStack({ config: { trustedProxies: ['127.0.0.1/32'], admin }, sim: { restLimit: false } });
     await importSeedDirectories(s);
     base = s.gw.adminUrl;
     browser = await launch();
@@ -57,14 +62,13 @@ describe('the support console in Chromium', () => {
 
   test('sign in, see a real attack\u2019s block, file, verify and approve a blocked admin\u2019s request, REST comes back, then sign out', async () => {
     await page.goto(`${base}/console/`);
-    await page.getByLabel('Your name').fill('sam');
     await page.getByLabel('Admin token').fill('wrong-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await has(page.getByRole('alert'), 'wrong admin token');
     await shot(page, '00-sign-in-refused');
-    await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
+    await page.getByLabel('Admin token').fill(SAM_TOKEN);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByText('Signed in as sam').waitFor();
+    await page.getByText('Signed in as sam (admin)').waitFor();
     expect(page.url()).not.toContain(ADMIN_TOKEN);
     expect(await page.evaluate(() => {
       const w = globalThis as any;
@@ -186,6 +190,8 @@ describe('the support console in Chromium', () => {
     await has(page.locator('main'), 'Connected (ok)');
     const label = await page.locator('svg.chart').nth(1).getAttribute('aria-label');
     expect(label).toMatch(/user \d/);
+    // The attacks above got decoys (answers decoy:<why>): the chart counts them, not 0.
+    expect(label).toMatch(/decoy answers \(total\) [1-9]/);
     await shot(page, '06-activity');
 
     // Policies.
@@ -226,5 +232,33 @@ describe('the support console in Chromium', () => {
     const replay = await http(base, 'GET', '/console/api/v1/unblock-requests', { cookie: `portcullis_console=${cookie.value}` });
     expect(replay.status).toBe(401);
     expect(replay.body.message).toMatch(/sign in again/);
+  });
+
+  test('a read-only token sees the pages but no action: no manual block, no lift, no request form, no reload', async () => {
+    const ctx2 = await browser.newContext({ viewport: { width: 1366, height: 860 } });
+    const p = await ctx2.newPage();
+    p.setDefaultTimeout(10_000);
+    try {
+      await p.goto(`${base}/console/`);
+      await p.getByLabel('Admin token').fill(READ_TOKEN);
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await p.getByText('Signed in as viewer (read)').waitFor();
+      await p.getByRole('heading', { name: 'Unblock requests' }).waitFor();
+      expect(await p.locator('#file-request').count()).toBe(0);
+      expect(await p.locator('[data-action=approve], [data-action=reject], [data-action=verify-identity]').count()).toBe(0);
+      await p.getByRole('navigation', { name: 'Console pages' }).getByRole('link', { name: 'Blocks', exact: true }).click();
+      await p.locator('tr', { hasText: 'intern@acme.example' }).waitFor();
+      expect(await p.locator('#manual-block').count()).toBe(0);
+      expect(await p.locator('[data-action=lift]').count()).toBe(0);
+      await p.getByRole('navigation', { name: 'Console pages' }).getByRole('link', { name: 'Policies', exact: true }).click();
+      await p.getByRole('heading', { name: 'Policies and rules' }).waitFor();
+      expect(await p.getByRole('button', { name: 'Reload policies' }).count()).toBe(0);
+      await shot(p, '09-read-only');
+      // The server refuses it anyway, from the page's own session.
+      const forced = await p.evaluate(async () => (await fetch('/console/api/v1/policies/reload', { method: 'POST' })).status);
+      expect(forced).toBe(403);
+    } finally {
+      await ctx2.close();
+    }
   });
 });

@@ -4,6 +4,7 @@
  * attributes; the bearer token keeps working; the session never opens the bare /v1 routes.
  */
 import { ConsoleSessions } from '../../gateway/admin/console/sessions';
+import { loadConfig } from '../../gateway/config/load';
 import { ADMIN_TOKEN, startStack, type Stack } from '../helpers/stack';
 import { http, requireBuiltConsole, signInHttp } from './helpers';
 
@@ -52,7 +53,7 @@ describe('console sessions and CSRF', () => {
     expect(setCookie).not.toContain(ADMIN_TOKEN);
     expect(csrf).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const again = await http(base, 'GET', '/console/session', { cookie });
-    expect(again.body).toMatchObject({ operator: 'sam', csrf });
+    expect(again.body).toMatchObject({ operator: 'admin', token_name: 'admin', role: 'admin', csrf });
     // Reads through the session; the bare /v1 routes still need the bearer token, which still works.
     expect((await http(base, 'GET', '/console/api/v1/blocks', { cookie })).status).toBe(200);
     expect((await http(base, 'GET', '/console/api/metrics', { cookie })).status).toBe(200);
@@ -94,34 +95,32 @@ describe('console sessions and CSRF', () => {
   test('session lifetimes: idle and absolute expiry (fake clock)', () => {
     let t = 0;
     const sessions = new ConsoleSessions({ idleMs: 1000, maxMs: 5000, maxSessions: 2 }, () => t);
-    const a = sessions.create('sam');
+    const a = sessions.create({ name: 'sam', role: 'support' });
     t = 900;
     expect(sessions.lookup(a.id).ok).toBe(true);
     t = 1800; // 900 ms after the last request: still idle-valid
     expect(sessions.lookup(a.id).ok).toBe(true);
     t = 2900;
     expect(sessions.lookup(a.id)).toEqual({ ok: false, why: 'expired' });
-    const b = sessions.create('sam');
+    const b = sessions.create({ name: 'sam', role: 'support' });
     for (t = 3000; t < 8000; t += 800) expect(sessions.lookup(b.id).ok).toBe(true);
     t = 8100;
     expect(sessions.lookup(b.id)).toEqual({ ok: false, why: 'expired' });
-    sessions.create('a');
-    sessions.create('b');
-    sessions.create('c');
+    sessions.create({ name: 'a', role: 'read' });
+    sessions.create({ name: 'b', role: 'read' });
+    sessions.create({ name: 'c', role: 'read' });
     expect(sessions.size).toBe(2);
   });
 });
 
-describe('an expired console session (PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS)', () => {
+describe('an expired console session (admin.console.sessionIdleMs, PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS)', () => {
   let s: Stack;
   beforeAll(async () => {
     requireBuiltConsole();
-    process.env.PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS = '1';
-    try {
-      s = await startStack();
-    } finally {
-      delete process.env.PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS;
-    }
+    // The variable is read into the validated configuration, as serve reads it.
+    const { admin } = loadConfig({ env: { PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS: '1', PORTCULLIS_ADMIN_TOKEN: ADMIN_TOKEN } });
+    expect(admin.console.sessionIdleMs).toBe(1000);
+    s = await startStack({ config: { admin: { ...admin, listen: { host: '127.0.0.1', port: 0 } } } });
   });
   afterAll(() => s.close());
 

@@ -115,6 +115,8 @@ test('Redis stopped for 20 s under load: REST answers, logins count and block lo
     process.stdout.write(`audit events made during the outage, read back from Redis: ${JSON.stringify(countBy(madeDuring, (e) => e.type))}\n`);
     expect(madeDuring.some((e) => e.type === 'user_blocked')).toBe(true);
     expect(madeDuring.some((e) => e.type === 'rest_blocked')).toBe(true);
+    // Redis kept its data (AOF): nothing was missing, so no replica wrote anything back.
+    expect(logs.filter((l) => l.code === 'PC_ERR_STORE_RESEEDED')).toEqual([]);
 
     // Last, so that everything above is checked whatever the statuses were.
     expect(during.filter((s) => s.kind === 'rest').length).toBeGreaterThan(100);

@@ -99,3 +99,9 @@ export async function until(check: () => Promise<boolean> | boolean, timeoutMs =
     await sleep(everyMs);
   }
 }
+
+/** The store state a gateway's /metrics reports (`portcullis_store_state{state} 1`), or null when unreadable. */
+export async function scrapedStoreState(adminUrl: string, token: string): Promise<string | null> {
+  const r = await call(`${adminUrl}/metrics`, { headers: { authorization: `Bearer ${token}` }, timeoutMs: 2000 });
+  return /^portcullis_store_state\{state="([a-z]+)"\} 1$/m.exec(r.body)?.[1] ?? null;
+}

@@ -28,7 +28,7 @@ export function testConfig(upstream: string, patch: ConfigPatch = {}): GatewayCo
   return {
     ...DEFAULT_CONFIG,
     listen: { host: '127.0.0.1', port: 0 },
-    admin: { listen: { host: '127.0.0.1', port: 0 }, token: ADMIN_TOKEN },
+    admin: { ...DEFAULT_CONFIG.admin, listen: { host: '127.0.0.1', port: 0 }, token: ADMIN_TOKEN },
     upstream,
     secret: TEST_SECRET,
     stateDir: tempDir(),

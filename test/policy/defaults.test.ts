@@ -12,7 +12,7 @@ const root = join(__dirname, '../../policies');
 test('the default policies load without problems', () => {
   const { set, problems } = loadPolicySet(root);
   expect(problems).toEqual([]);
-  expect(set!.policies.map((p) => p.name).sort()).toEqual(['credential-stuffing', 'login-takeover', 'rest-apps', 'rest-webhooks', 'spraying']);
+  expect(set!.policies.map((p) => p.name).sort()).toEqual(['credential-stuffing', 'login-takeover', 'lookalike-devices', 'otp-guessing', 'rest-apps', 'rest-webhooks', 'spraying']);
 });
 
 test('every default policy\'s YAML test cases pass, including "five typos on my own laptop"', () => {
@@ -21,7 +21,7 @@ test('every default policy\'s YAML test cases pass, including "five typos on my 
   const names = result.files.flatMap((f) => f.cases.map((c) => c.name));
   expect(names).toContain('five typos on my own laptop never block');
   const tested = new Set(result.files.map((f) => f.file.replace(/.*\//, '')));
-  expect([...tested].sort()).toEqual(['credential-stuffing.yaml', 'login-takeover.yaml', 'rest.yaml', 'spraying.yaml']);
+  expect([...tested].sort()).toEqual(['credential-stuffing.yaml', 'login-takeover.yaml', 'lookalike-devices.yaml', 'otp-guessing.yaml', 'rest.yaml', 'spraying.yaml']);
   expect(result.passed).toBeGreaterThanOrEqual(25);
 });
 

@@ -120,8 +120,9 @@ test('evaluation cost per rule (reported, not asserted)', () => {
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) evaluate(set!, 'attempt', 'login', signals);
   const perEval = Number(process.hrtime.bigint() - t0) / n / 1000;
-  const rules = evaluate(set!, 'attempt', 'login', signals).rules.length;
-  // eslint-disable-next-line no-console
+  const verdict = evaluate(set!, 'attempt', 'login', signals);
+  const rules = verdict.rules.length;
   console.log(`evaluate(login, attempt): ${perEval.toFixed(1)} µs per request, ${rules} rules, ${(perEval / rules).toFixed(2)} µs per rule`);
-  expect(perEval).toBeGreaterThan(0);
+  // What was timed is a pure function: evaluated again, the same verdict.
+  expect(evaluate(set!, 'attempt', 'login', signals)).toEqual(verdict);
 });

@@ -21,6 +21,8 @@ interface Variant {
   readonly req: RawRequest;
   /** The portal itself would not run this login (wrong TYPE case, cookie-only AUTH_FORM, …): its plain page is fine. */
   readonly portalIgnores?: boolean;
+  /** The gateway refuses it (400/413) before the portal sees anything: the portal could read it two ways. */
+  readonly refused?: boolean;
 }
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -28,6 +30,7 @@ const creds = (extra: Record<string, string> = {}): string => new URLSearchParam
 const Q = creds();
 const formPost = (target: string, body = Q, headers: [string, string][] = [], more: Partial<RawRequest> = {}): RawRequest => ({ method: 'POST', target, headers: [['Content-Type', FORM], ...headers], body, ...more });
 const login = (name: string, req: RawRequest, portalIgnores = false): Variant => ({ name, kind: 'login', req, portalIgnores });
+const refusedLogin = (name: string, req: RawRequest): Variant => ({ name, kind: 'login', req, refused: true });
 const rest = (name: string, req: RawRequest): Variant => ({ name, kind: 'rest', req });
 const get = (target: string, headers: [string, string][] = [], more: Partial<RawRequest> = {}): RawRequest => ({ target, headers, ...more });
 const basicHdr: [string, string] = ['Authorization', `Basic ${BOB_BASIC}`];
@@ -75,7 +78,8 @@ const LOGIN_VARIANTS: Variant[] = [
   login('body wins over query (query names carol)', formPost(`/auth/?AUTH_FORM=Y&TYPE=AUTH&USER_LOGIN=carol&USER_PASSWORD=x`, Q)),
   login('login in the query, password in the body', formPost(`/auth/?AUTH_FORM=Y&TYPE=AUTH&USER_LOGIN=bob`, `USER_PASSWORD=${encodeURIComponent(BOB_PASSWORD)}`)),
   login('fields split: AUTH_FORM in the body, creds in the query', formPost(`/crm/?TYPE=AUTH&USER_LOGIN=bob&USER_PASSWORD=${encodeURIComponent(BOB_PASSWORD)}`, 'AUTH_FORM=Y')),
-  login('; as the query separator', get(`/crm/?AUTH_FORM=Y;TYPE=AUTH;USER_LOGIN=bob;USER_PASSWORD=${encodeURIComponent(BOB_PASSWORD)}`), true),
+  // Read otherwise when split on ';' too (arg_separator.input "&;"): refused whole.
+  refusedLogin('; as the query separator', get(`/crm/?AUTH_FORM=Y;TYPE=AUTH;USER_LOGIN=bob;USER_PASSWORD=${encodeURIComponent(BOB_PASSWORD)}`)),
   login('TYPE in lower case', formPost('/auth/', creds({ TYPE: 'auth' })), true),
   login('TYPE missing', formPost('/auth/', `AUTH_FORM=Y&USER_LOGIN=bob&USER_PASSWORD=${encodeURIComponent(BOB_PASSWORD)}`), true),
   login('TYPE=REGISTRATION', formPost('/auth/', creds({ TYPE: 'REGISTRATION' })), true),
@@ -109,8 +113,21 @@ const LOGIN_VARIANTS: Variant[] = [
   login('X-Forwarded-Host: another portal', formPost('/auth/', Q, [['X-Forwarded-Host', 'acme.bitrix24.local']])),
   login('HTTP/1.0', formPost('/auth/', Q, [], { version: '1.0' })),
   login('absolute-form target, Host names another portal', formPost('http://localhost/auth/?login=yes', Q, [], { host: 'acme.bitrix24.local' })),
-  login('absolute-form with userinfo and port', get(`http://x:y@LOCALHOST:80/crm/?${Q}`, [], { host: 'solo.bitrix24.local' })),
+  refusedLogin('absolute-form with userinfo and port', get(`http://x:y@LOCALHOST:80/crm/?${Q}`, [], { host: 'solo.bitrix24.local' })),
   login('absolute-form, upper-case scheme', formPost('HTTP://localhost./auth/', Q)),
+  // ---- issue 15: one parse of every request ----
+  login('query creds, AUTH_FORM in the body, any page', formPost(`/crm/?USER_LOGIN=bob&USER_PASSWORD=${encodeURIComponent(BOB_PASSWORD)}`, 'AUTH_FORM=Y&TYPE=AUTH')),
+  login('query creds spelled USER.LOGIN, AUTH%5FFORM in the body', formPost(`/?USER.LOGIN=bob&USER+PASSWORD=${encodeURIComponent(BOB_PASSWORD)}`, 'AUTH%5FFORM=Y&TYPE=AUTH')),
+  refusedLogin('absolute-form, escaped authority', formPost('http://localhost%2e/auth/?login=yes', Q)),
+  refusedLogin('absolute-form, empty authority, another Host', formPost('http:///localhost/auth/?login=yes', Q, [], { host: 'acme.bitrix24.local' })),
+  refusedLogin('/rest./ with a login body', formPost('/rest./', Q)),
+  refusedLogin('/REST/ with a login in the query', get(`/REST/?${Q}`)),
+  refusedLogin('credentials after 64 KiB, AUTH_FORM in the query', formPost('/auth/?login=yes&AUTH_FORM=Y&TYPE=AUTH', `pad=${'p'.repeat(66_000)}&USER_LOGIN=bob&USER_PASSWORD=${encodeURIComponent(BOB_PASSWORD)}`)),
+  // PHP reads this boundary (and the gateway with it); the simulator's busboy does not, so its answer
+  // to the decoy is its plain page: what matters is that nothing of bob's reaches it.
+  login('multipart boundary=X; (PHP reads X)', { method: 'POST', target: '/auth/', headers: [['Content-Type', 'multipart/form-data; boundary=----semi;']], body: multipartBody([['AUTH_FORM', 'Y'], ['TYPE', 'AUTH'], ['USER_LOGIN', 'bob'], ['USER_PASSWORD', BOB_PASSWORD]], '----semi').body }, true),
+  login('Connection: host, close', formPost('/auth/?login=yes', Q, [['Connection', 'host, close']])),
+  login('Connection: content-type', formPost('/auth/?login=yes', Q, [['Connection', 'content-type']])),
 ];
 
 const REST_VARIANTS: Variant[] = [
@@ -182,8 +199,7 @@ async function judgeAnswer(s: Stack, v: Variant, r: RawReply): Promise<string> {
   if (v.name.endsWith('without Host') && r.status === 400) return '';
   // Two Content-Type headers are malformed (a singleton field): refused whole, before any parsing.
   if (v.name.startsWith('two Content-Type headers') && r.status === 400) return '';
-  // A query whose login reads otherwise when split on ';' too (arg_separator.input "&;"): refused whole.
-  if (v.name === '; as the query separator' && r.status === 400) return '';
+  if (v.refused) return r.status === 400 || r.status === 413 ? '' : `answered ${r.status}, expected a refusal (400/413)`;
   if (v.kind === 'rest') return `REST answered ${r.status}, expected 403`;
   if (r.status !== 200) return `answered ${r.status}, expected the portal's failure page (200)`;
   const cookies = r.headers['set-cookie'] ?? [];

@@ -128,13 +128,12 @@ describe('huge passwords', () => {
   it.each([
     ['64 KiB', 64 * 1024],
     ['1 MB', 1024 * 1024],
-  ])('a %s password is handled fast, with defined values', (_label, size) => {
+  ])('a %s password gives defined values (strength reads only the first 32 characters)', (_label, size) => {
     const pw = 'aB3$'.repeat(size / 4);
-    const started = process.hrtime.bigint();
     const s = passwordSignals(pw, 'john', lists);
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
     expect(s).toEqual({ present: true, length: size, classes: 4, strength: expect.any(Number), common: false, contains_login: false });
-    expect(ms).toBeLessThan(250); // measured ~3 ms for 1 MB; generous for a loaded CI machine
+    // The cost bound is structural, not timed: the strength of a huge password is the strength of its head.
+    expect(s.strength).toBe(passwordSignals(pw.slice(0, 32), 'john', lists).strength);
   });
 
   it('a password of lone surrogates and control characters does not throw', () => {

@@ -14,7 +14,7 @@ export const uniquePortal = (): string => `p${process.pid}-${Date.now().toString
 
 export const TEST_STORE_OPTIONS: StoreOptions = {
   ...DEFAULT_STORE_OPTIONS,
-  redis: { commandTimeoutMs: 300, connectTimeoutMs: 3000, replicaAcks: null, fallbackCounterKeys: 50_000 },
+  redis: { ...DEFAULT_STORE_OPTIONS.redis, commandTimeoutMs: 300, connectTimeoutMs: 3000 },
 };
 
 export function testConfig(store: StoreConfig, stateDir: string, storeOptions: Partial<StoreOptions> = {}): GatewayConfig {

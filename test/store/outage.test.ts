@@ -7,7 +7,7 @@
 import { ManualClock } from '../../gateway/lib/clock';
 import type { Change, Store } from '../../gateway/store/port';
 import { startRedisServer, stopAll, tempDir, type RedisServer } from '../helpers/processes';
-import { countOp, distinctOp, eventually, openResilient, uniquePortal } from './helpers';
+import { TEST_STORE_OPTIONS, countOp, distinctOp, eventually, openResilient, uniquePortal } from './helpers';
 
 let redis: RedisServer;
 afterAll(stopAll);
@@ -101,7 +101,7 @@ test('Redis unreachable at start: the store starts in fallback and catches up wh
   const late = await startRedisServer();
   await late.stop();
   const store = await openResilient(clock, { kind: 'redis', url: late.url }, tempDir('pc-outage-late-'), 'late', {
-    redis: { commandTimeoutMs: 300, connectTimeoutMs: 300, replicaAcks: null, fallbackCounterKeys: 50_000 },
+    redis: { ...TEST_STORE_OPTIONS.redis, connectTimeoutMs: 300 },
   });
   expect(store.health()).toMatchObject({ state: 'fallback' });
   await store.put('blocks', portal, { id: 'user:early' });

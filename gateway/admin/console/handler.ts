@@ -3,7 +3,9 @@
  *
  *   GET    /console/             the page (index.html, app.js, app.css from dist/console, built by
  *                                scripts/build-console.js)
- *   POST   /console/session      sign-in: { token, operator } → session cookie + { csrf, operator }
+ *   POST   /console/session      sign-in: { token } → session cookie + { csrf, token, role, allowed }
+ *                                (the token's name and role, and the operations the role may call:
+ *                                the page shows only those; the server refuses the others anyway)
  *   GET    /console/session      the live session (the page reloads without signing in again)
  *   DELETE /console/session      sign-out (needs the CSRF header): the session ends server-side
  *   *      /console/api/<route>  the admin API's own routes (/v1/…, /metrics) with the session
@@ -13,12 +15,21 @@
  * The cookie is httpOnly, SameSite=Strict and Path=/console, so it reaches only these paths: a bare
  * /v1/… request still needs the bearer token. Every method other than GET and HEAD under
  * /console/api needs the session's CSRF token in `X-CSRF-Token` (403 without it).
+ *
+ * Sign-in failures are counted per client address: past MAX_FAILURES in a window, that address's
+ * wrong tokens are answered 429, one delay apart (in parallel or not). A right token is always let in
+ * at once, from any address: a stranger's guesses must never lock the operator out.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
+import { LRUCache } from 'lru-cache';
+import type { TokenSet } from '../bearer';
+import { logSignIn, type EventLogger } from '../events';
 import { sendJson } from '../http-io';
-import { ConsoleSessions, DEFAULT_LIMITS, sameSecret, type SessionLimits } from './sessions';
+import { mayCall, type Principal } from '../roles';
+import { ROUTES } from '../routes';
+import { ConsoleSessions, DEFAULT_LIMITS, sameSecret, type SessionInfo, type SessionLimits } from './sessions';
 
 export const COOKIE = 'portcullis_console';
 export const CSRF_HEADER = 'x-csrf-token';
@@ -41,8 +52,18 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
+/** Wrong sign-ins per address and window before that address is throttled. */
+export const MAX_FAILURES = 10;
+export const FAILURE_WINDOW_MS = 60_000;
+/** The longest a throttled address's wrong answer is held. */
+const MAX_HOLD_MS = 30_000;
+
 export interface ConsoleOptions {
-  readonly token: string | null;
+  readonly tokens: TokenSet;
+  readonly log: EventLogger;
+  /** How long a throttled address waits for each wrong token's answer (default 1 s). */
+  readonly throttleDelayMs?: number;
+  /** From the validated configuration (admin.console); the rest from DEFAULT_LIMITS. */
   readonly limits?: Partial<SessionLimits>;
   readonly now?: () => number;
   /** Where the built page is; found beside the compiled module or in <repo>/dist/console by default. */
@@ -52,8 +73,8 @@ export interface ConsoleOptions {
 export interface ConsoleUi {
   /** Answers /console requests. Returns false when the admin route table must answer (for /console/api/…, with req.url rewritten). */
   intercept(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
-  /** True when intercept() admitted this request with a live session (and its CSRF token for a state change). */
-  authorized(req: IncomingMessage): boolean;
+  /** The session's token when intercept() admitted this request with a live session (and its CSRF token for a state change). */
+  principalOf(req: IncomingMessage): Principal | null;
   readonly sessions: ConsoleSessions;
 }
 
@@ -70,17 +91,6 @@ export function findAssetsDir(from = __dirname): string | null {
     }
     if (path.dirname(dir) === dir) return null;
   }
-}
-
-/** Session limits from the environment (seconds), for deployments and for the expiry test. */
-export function limitsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<SessionLimits> {
-  const secs = (v: string | undefined): number | undefined => {
-    const n = v === undefined ? NaN : Number(v);
-    return Number.isFinite(n) && n > 0 ? n * 1000 : undefined;
-  };
-  const idleMs = secs(env.PORTCULLIS_CONSOLE_SESSION_IDLE_SECONDS);
-  const maxMs = secs(env.PORTCULLIS_CONSOLE_SESSION_MAX_SECONDS);
-  return { ...(idleMs !== undefined ? { idleMs } : {}), ...(maxMs !== undefined ? { maxMs } : {}) };
 }
 
 function cookieOf(req: IncomingMessage): string | undefined {
@@ -138,13 +148,27 @@ function sameOrigin(req: IncomingMessage): boolean {
 }
 
 export function createConsole(opts: ConsoleOptions): ConsoleUi {
-  const limits: SessionLimits = { ...DEFAULT_LIMITS, ...limitsFromEnv(), ...opts.limits };
+  const limits: SessionLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const sessions = new ConsoleSessions(limits, opts.now ?? Date.now);
-  const admitted = new WeakSet<IncomingMessage>();
+  const operations = ROUTES.filter((r) => !r.open).map((r) => r.operationId);
+  /** The session as the page reads it: who, the role, and the operations the role may call (the page hides the rest). */
+  const describe = (s: SessionInfo): Record<string, unknown> => ({
+    token_name: s.who.name,
+    operator: s.who.name,
+    role: s.who.role,
+    allowed: operations.filter((op) => mayCall(s.who.role, op)),
+    csrf: s.csrf,
+    expires_at: s.expiresAt,
+  });
+  const admitted = new WeakMap<IncomingMessage, Principal>();
   const assetsDir = opts.assetsDir === undefined ? findAssetsDir() : opts.assetsDir;
   const cache = new Map<string, Buffer>();
-  // Sign-in failures in the current minute: past 10, every attempt waits for the next minute.
-  let failures = { windowStart: 0, count: 0 };
+  const now = opts.now ?? Date.now;
+  const delayMs = opts.throttleDelayMs ?? 1000;
+  // Wrong sign-ins per client address in the current window; bounded, so a scan of many addresses cannot grow it.
+  // `answerAt`: when this address's next wrong answer may go out; answers queue one delay apart, so
+  // guesses sent in parallel are slowed as much as guesses sent one after another.
+  const failures = new LRUCache<string, { windowStart: number; count: number; answerAt: number }>({ max: 10_000 });
 
   function asset(res: ServerResponse, name: string, method: string): void {
     if (!assetsDir) {
@@ -166,10 +190,7 @@ export function createConsole(opts: ConsoleOptions): ConsoleUi {
 
   async function signIn(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!sameOrigin(req)) return refuse(res, 403, 'sign-in from another origin is refused');
-    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return refuse(res, 415, 'sign in with a JSON body { token, operator }');
-    const t = Date.now();
-    if (t - failures.windowStart > 60_000) failures = { windowStart: t, count: 0 };
-    if (failures.count >= 10) return refuse(res, 429, 'too many failed sign-ins; wait a minute', { 'retry-after': '60' });
+    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return refuse(res, 415, 'sign in with a JSON body { token }');
     let body: unknown;
     try {
       body = await readSmallJson(req);
@@ -177,20 +198,39 @@ export function createConsole(opts: ConsoleOptions): ConsoleUi {
       return err instanceof RangeError ? refuse(res, 413, 'the sign-in body is too large') : refuse(res, 415, 'the sign-in body is not JSON');
     }
     const { token, operator } = (body ?? {}) as { token?: unknown; operator?: unknown };
-    if (typeof operator !== 'string' || !OPERATOR.test(operator.trim())) {
-      sendJson(res, 422, { error: 'invalid_request', code: 'PC_ERR_ADMIN_INVALID_FIELD', field: 'operator', message: 'your name is required (it goes in the audit trail; no colon)' }, SECURITY_HEADERS);
+    // `operator` (a typed name) is accepted from old pages and ignored: the token's name is who acts.
+    if (operator !== undefined && (typeof operator !== 'string' || !OPERATOR.test(operator.trim()))) {
+      sendJson(res, 422, { error: 'invalid_request', code: 'PC_ERR_ADMIN_INVALID_FIELD', field: 'operator', message: 'operator: optional, and without a colon (the token\'s name is what the audit records)' }, SECURITY_HEADERS);
       return;
     }
-    if (typeof token !== 'string' || !opts.token || !sameSecret(token, opts.token)) {
-      failures.count++;
-      return refuse(res, 401, 'wrong admin token: the console did not sign you in');
+    const ip = req.socket.remoteAddress ?? '';
+    const who = typeof token === 'string' ? opts.tokens.identify(token) : null;
+    if (who) {
+      // The address's failures stay counted: a right token gets in, the guesses beside it stay slow.
+      const { id, info } = sessions.create(who);
+      logSignIn(opts.log, 'signed_in', who, ip);
+      sendJson(res, 201, { ...describe(info), idle_seconds: limits.idleMs / 1000 }, { ...SECURITY_HEADERS, 'set-cookie': setCookie(req, id, Math.ceil(limits.maxMs / 1000)) });
+      return;
     }
-    const { id, info } = sessions.create(operator.trim());
-    sendJson(res, 201, { operator: info.operator, csrf: info.csrf, expires_at: info.expiresAt, idle_seconds: limits.idleMs / 1000 }, { ...SECURITY_HEADERS, 'set-cookie': setCookie(req, id, Math.ceil(limits.maxMs / 1000)) });
+    const t = now();
+    let f = failures.get(ip);
+    if (!f || t - f.windowStart > FAILURE_WINDOW_MS) f = { windowStart: t, count: 0, answerAt: t };
+    f.count++;
+    failures.set(ip, f);
+    if (f.count > MAX_FAILURES) {
+      logSignIn(opts.log, 'throttled', null, ip);
+      f.answerAt = Math.max(f.answerAt, t) + delayMs;
+      // Held at most MAX_HOLD_MS: a flood from one address queues on its own sockets, not forever.
+      await new Promise((r) => setTimeout(r, Math.min(f!.answerAt - t, MAX_HOLD_MS)));
+      const retryAfter = Math.max(1, Math.ceil((f.windowStart + FAILURE_WINDOW_MS - t) / 1000));
+      return refuse(res, 429, `too many wrong tokens from this address; wait ${retryAfter} s (a right token still signs in)`, { 'retry-after': String(retryAfter) });
+    }
+    logSignIn(opts.log, 'refused', null, ip);
+    return refuse(res, 401, 'wrong admin token: the console did not sign you in');
   }
 
   /** The session of this request, or a refusal written; for a state change, the CSRF token is checked too. */
-  function sessionOf(req: IncomingMessage, res: ServerResponse, stateChange: boolean): { id: string; operator: string; csrf: string; expiresAt: string } | null {
+  function sessionOf(req: IncomingMessage, res: ServerResponse, stateChange: boolean): (SessionInfo & { id: string }) | null {
     const id = cookieOf(req);
     const found = sessions.lookup(id);
     if (!found.ok) {
@@ -213,7 +253,7 @@ export function createConsole(opts: ConsoleOptions): ConsoleUi {
 
   return {
     sessions,
-    authorized: (req) => admitted.has(req),
+    principalOf: (req) => admitted.get(req) ?? null,
     async intercept(req, res) {
       const url = new URL(req.url ?? '/', 'http://admin');
       const p = url.pathname;
@@ -227,8 +267,9 @@ export function createConsole(opts: ConsoleOptions): ConsoleUi {
           refuse(res, 404, `the console reaches /v1/… and /metrics only, not ${rest}`);
           return true;
         }
-        if (!sessionOf(req, res, !reading)) return true;
-        admitted.add(req);
+        const s = sessionOf(req, res, !reading);
+        if (!s) return true;
+        admitted.set(req, s.who);
         req.url = rest + url.search;
         return false;
       }
@@ -236,11 +277,12 @@ export function createConsole(opts: ConsoleOptions): ConsoleUi {
         if (method === 'POST') await signIn(req, res);
         else if (reading) {
           const s = sessionOf(req, res, false);
-          if (s) sendJson(res, 200, { operator: s.operator, csrf: s.csrf, expires_at: s.expiresAt }, SECURITY_HEADERS);
+          if (s) sendJson(res, 200, describe(s), SECURITY_HEADERS);
         } else if (method === 'DELETE') {
           const s = sessionOf(req, res, true);
           if (s) {
             sessions.end(s.id);
+            logSignIn(opts.log, 'signed_out', s.who, req.socket.remoteAddress ?? '');
             sendJson(res, 200, { signed_out: true }, { ...SECURITY_HEADERS, 'set-cookie': setCookie(req, '', 0) });
           }
         } else refuse(res, 405, `${method} is not allowed on /console/session; allowed: GET, POST, DELETE`, { allow: 'GET, POST, DELETE' });

@@ -1,5 +1,5 @@
 /**
- * The support console's sessions: the admin token is exchanged once, at sign-in, for a random session
+ * The support console's sessions: an admin token is exchanged once, at sign-in, for a random session
  * id (the httpOnly cookie) and a CSRF token (kept by the page in memory, sent in a header on every
  * state change). Sessions live in this process's memory: a restart signs everyone out, and with
  * several replicas an operator's browser must keep reaching the same one (the admin listener is an
@@ -9,28 +9,32 @@
  * comes first. Ids are stored as SHA-256 digests, so a heap dump does not hold usable cookies.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { DEFAULT_CONFIG } from '../../config/defaults';
+import type { Principal } from '../roles';
 
 export interface SessionLimits {
-  /** Ends the session after this long without a request (default 30 min). */
+  /** Ends the session after this long without a request (admin.console.sessionIdleMs). */
   readonly idleMs: number;
-  /** Ends the session this long after sign-in, however busy (default 8 h). */
+  /** Ends the session this long after sign-in, however busy (admin.console.sessionMaxMs). */
   readonly maxMs: number;
   /** At most this many live sessions; the oldest goes first (default 1000). */
   readonly maxSessions: number;
 }
 
-export const DEFAULT_LIMITS: SessionLimits = { idleMs: 30 * 60_000, maxMs: 8 * 3600_000, maxSessions: 1000 };
+/** The lifetimes are configuration (admin.console, defaults in config/defaults.ts); the session cap is not. */
+export const DEFAULT_LIMITS: SessionLimits = { idleMs: DEFAULT_CONFIG.admin.console.sessionIdleMs, maxMs: DEFAULT_CONFIG.admin.console.sessionMaxMs, maxSessions: 1000 };
 
 interface Session {
   readonly csrf: string;
-  readonly operator: string;
+  /** The token signed in with: its name is the actor of every action of the session, its role bounds them. */
+  readonly who: Principal;
   readonly createdMs: number;
   lastSeenMs: number;
 }
 
 export interface SessionInfo {
   readonly csrf: string;
-  readonly operator: string;
+  readonly who: Principal;
   readonly expiresAt: string;
 }
 
@@ -52,7 +56,7 @@ export class ConsoleSessions {
   ) {}
 
   /** A new session: the cookie value (returned once, never stored as such) and its CSRF token. */
-  create(operator: string): { id: string; info: SessionInfo } {
+  create(who: Principal): { id: string; info: SessionInfo } {
     this.prune();
     while (this.byDigest.size >= this.limits.maxSessions) {
       const oldest = this.byDigest.keys().next().value as string;
@@ -60,7 +64,7 @@ export class ConsoleSessions {
     }
     const id = randomBytes(32).toString('base64url');
     const t = this.now();
-    const session: Session = { csrf: randomBytes(32).toString('base64url'), operator, createdMs: t, lastSeenMs: t };
+    const session: Session = { csrf: randomBytes(32).toString('base64url'), who, createdMs: t, lastSeenMs: t };
     this.byDigest.set(digest(id), session);
     return { id, info: this.info(session) };
   }
@@ -94,7 +98,7 @@ export class ConsoleSessions {
 
   private info(s: Session): SessionInfo {
     const ends = Math.min(s.lastSeenMs + this.limits.idleMs, s.createdMs + this.limits.maxMs);
-    return { csrf: s.csrf, operator: s.operator, expiresAt: new Date(ends).toISOString() };
+    return { csrf: s.csrf, who: s.who, expiresAt: new Date(ends).toISOString() };
   }
 
   private prune(): void {

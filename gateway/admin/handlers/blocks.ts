@@ -10,6 +10,7 @@ import { userId } from '../../lockout/subjects';
 import { parsePublicId } from '../../lockout/unblock-requests';
 import { parseDuration } from '../../policy/duration';
 import { AdminError } from '../http-io';
+import { actorOf } from '../roles';
 import { DEFAULT_LIMIT, paginate } from '../paging';
 import { presentBlock } from '../present';
 import { validateBody } from '../validate';
@@ -23,7 +24,7 @@ interface BlockCreate {
   with_portal_rest?: boolean;
   reason: string;
   duration?: string;
-  operator: string;
+  operator?: string;
 }
 
 export const listBlocks: Handler = async ({ cp, query }) => {
@@ -58,7 +59,7 @@ function subjectOf(cp: Call['cp'], b: BlockCreate, portal: string): { subject: s
   }
 }
 
-export const createBlock: Handler = async ({ cp, body }) => {
+export const createBlock: Handler = async ({ cp, body, who }) => {
   const b = validateBody<BlockCreate>('BlockCreate', body);
   const portal = portalName(b.portal);
   if (b.kind !== 'user' && b.user !== undefined) throw invalid('user', `only for kind user, not ${b.kind}`);
@@ -67,7 +68,8 @@ export const createBlock: Handler = async ({ cp, body }) => {
   const { subject, login } = subjectOf(cp, b, portal);
   const durationMs = b.duration !== undefined ? parseDuration(b.duration) : undefined;
   if (durationMs === 0) throw invalid('duration', 'must be longer than 0');
-  const common = { portal, actor: `operator:${b.operator}`, reason: b.reason, ...(durationMs !== undefined ? { durationMs } : {}) };
+  // The actor is the token's name; the body's `operator` is accepted for old clients and ignored.
+  const common = { portal, actor: actorOf('operator', who), reason: b.reason, ...(durationMs !== undefined ? { durationMs } : {}) };
   const made: BlockRecord[] = [];
   const durable: Promise<void>[] = [];
   const add = (kind: BlockKind, s: string, l?: string): void => {
@@ -82,11 +84,12 @@ export const createBlock: Handler = async ({ cp, body }) => {
   return ok({ items: made.map(presentBlock) }, 201);
 };
 
-export const liftBlock: Handler = async ({ cp, params, query }) => {
+export const liftBlock: Handler = async ({ cp, params, who }) => {
   const ref = parsePublicId(params.id!);
   const record = ref ? cp.view.list().find((b) => b.portal === ref.portal && b.id === ref.id) : undefined;
   if (!ref || !record) throw new AdminError(404, 'PC_ERR_ADMIN_NOT_FOUND', `no live block ${params.id} (GET /v1/blocks lists them)`);
-  const actor = `operator:${query.operator !== undefined ? String(query.operator) : 'admin-api'}`;
+  // The token's name, as support or operator by its role; the `operator` query parameter is ignored.
+  const actor = actorOf(who.role === 'support' ? 'support' : 'operator', who);
   if (record.kind === 'user') {
     const { lifted, reset } = cp.lockout.liftUser(record.portal, record.subject, actor);
     return ok({ lifted: lifted.map(presentBlock), reset_required: presentBlock(reset) });

@@ -8,6 +8,7 @@ import type { UnblockRequests } from '../../lockout/unblock-requests';
 import type { CompiledPolicySet } from '../../policy/compiled';
 import type { ReloadResult } from '../../policy/reloader';
 import type { Store } from '../../store/port';
+import type { Principal } from '../roles';
 import type { QueryValues } from '../validate';
 
 /** The live policy set, as the admin API shows and reloads it. */
@@ -41,6 +42,8 @@ export interface Call {
   readonly params: Readonly<Record<string, string>>;
   readonly query: QueryValues;
   readonly body: unknown;
+  /** Who calls: the token's name and role (open routes: nobody's, and they do not read it). */
+  readonly who: Principal;
 }
 
 export interface Answer {

@@ -40,9 +40,9 @@ export const listRequests: Handler = async ({ cp, query }) => {
   return ok(paginate(all, (r: UnblockRequest) => [r.createdAtMs, r.portal, r.id], { limit: (query.limit as number | undefined) ?? DEFAULT_LIMIT, ...(query.cursor !== undefined ? { cursor: String(query.cursor) } : {}) }, presentRequest));
 };
 
-export const fileRequest: Handler = async ({ cp, body }) => {
+export const fileRequest: Handler = async ({ cp, body, who }) => {
   const input = validateBody<FileRequest>('UnblockRequestCreate', body);
-  const r = await byRules(() => cp.requests.file({ ...input, portal: portalName(input.portal) }));
+  const r = await byRules(() => cp.requests.file({ ...input, portal: portalName(input.portal) }, who.name));
   return ok(presentRequest(r), 201);
 };
 
@@ -53,23 +53,25 @@ export const getRequest: Handler = async ({ cp, params }) => {
   return ok(presentRequest(r));
 };
 
-export const verifyIdentity: Handler = async ({ cp, params, body }) => {
-  const b = validateBody<{ verified_by: string; method: string; note?: string }>('VerifyIdentity', body);
+// The `*_by` fields of the bodies are accepted for old clients and ignored: `by` is the token's name.
+
+export const verifyIdentity: Handler = async ({ cp, params, body, who }) => {
+  const b = validateBody<{ verified_by?: string; method: string; note?: string }>('VerifyIdentity', body);
   const ref = refOf(params.id!);
-  const r = await byRules(() => cp.requests.verifyIdentity(ref.portal, ref.id, { by: b.verified_by, method: b.method, ...(b.note !== undefined ? { note: b.note } : {}) }));
+  const r = await byRules(() => cp.requests.verifyIdentity(ref.portal, ref.id, { by: who.name, method: b.method, ...(b.note !== undefined ? { note: b.note } : {}) }));
   return ok(presentRequest(r));
 };
 
-export const approveRequest: Handler = async ({ cp, params, body }) => {
-  const b = validateBody<{ approved_by: string; note?: string }>('Approve', body);
+export const approveRequest: Handler = async ({ cp, params, body, who }) => {
+  const b = validateBody<{ approved_by?: string; note?: string }>('Approve', body ?? {});
   const ref = refOf(params.id!);
-  const { request, lifted } = await byRules(() => cp.requests.approve(ref.portal, ref.id, { by: b.approved_by, ...(b.note !== undefined ? { note: b.note } : {}) }));
+  const { request, lifted } = await byRules(() => cp.requests.approve(ref.portal, ref.id, { by: who.name, ...(b.note !== undefined ? { note: b.note } : {}) }));
   return ok({ ...presentRequest(request), lifted, reset_required: true });
 };
 
-export const rejectRequest: Handler = async ({ cp, params, body }) => {
-  const b = validateBody<{ rejected_by: string; reason: string }>('Reject', body);
+export const rejectRequest: Handler = async ({ cp, params, body, who }) => {
+  const b = validateBody<{ rejected_by?: string; reason: string }>('Reject', body);
   const ref = refOf(params.id!);
-  const r = await byRules(() => cp.requests.reject(ref.portal, ref.id, { by: b.rejected_by, reason: b.reason }));
+  const r = await byRules(() => cp.requests.reject(ref.portal, ref.id, { by: who.name, reason: b.reason }));
   return ok(presentRequest(r));
 };

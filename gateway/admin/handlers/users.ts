@@ -4,12 +4,13 @@ import { findPerson } from '../../lockout/directory';
 import { BLOCK_EVENT_TYPES, computePosture, POSTURE_WINDOW_MS } from '../../lockout/posture';
 import type { AuditEvent } from '../../store/port';
 import { AdminError } from '../http-io';
+import { actorOf } from '../roles';
 import { DEFAULT_LIMIT, paginate } from '../paging';
 import { presentPerson } from '../present';
 import { validateBody } from '../validate';
 import { ok, portalName, type Handler } from './context';
 
-export const importDirectory: Handler = async ({ cp, params, body }) => {
+export const importDirectory: Handler = async ({ cp, params, body, who }) => {
   const entries = validateBody<DirectoryInput[]>('DirectoryImport', body);
   const portal = portalName(params.portal!);
   const seen = new Set<string>();
@@ -19,14 +20,14 @@ export const importDirectory: Handler = async ({ cp, params, body }) => {
     seen.add(key);
   });
   const result = await cp.directory.import(portal, entries);
-  cp.lockout.audit({ atMs: cp.clock.now(), portal, type: 'directory_imported', actor: 'operator:admin-api', details: { users: result.imported, removed: result.removed } });
+  cp.lockout.audit({ atMs: cp.clock.now(), portal, type: 'directory_imported', actor: actorOf('operator', who), details: { users: result.imported, removed: result.removed } });
   return ok({ portal, ...result });
 };
 
 export const getDirectory: Handler = async ({ cp, params }) => {
   const portal = portalName(params.portal!);
   const entries = await cp.directory.entries(portal);
-  return ok({ portal, items: entries.map((e) => ({ login: e.login, ...(e.email ? { email: e.email } : {}), ...(e.name ? { name: e.name } : {}), admin: e.admin, owner: e.owner, active: e.active, imported_at: new Date(e.importedAtMs).toISOString() })) });
+  return ok({ portal, items: entries.map((e) => ({ login: e.login, ...(e.email ? { email: e.email } : {}), ...(e.name ? { name: e.name } : {}), ...(e.phone ? { phone: e.phone } : {}), ...(e.portalUserId !== undefined ? { id: e.portalUserId } : {}), admin: e.admin, owner: e.owner, active: e.active, imported_at: new Date(e.importedAtMs).toISOString() })) });
 };
 
 export const listUsers: Handler = async ({ cp, query }) => {

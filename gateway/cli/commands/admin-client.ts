@@ -35,7 +35,8 @@ export const usage = (message: string): CliFailure => new CliFailure(message, 'u
 
 export const ADMIN_ENV_HELP = `
 The admin API: --url or $PORTCULLIS_ADMIN_URL (default ${DEFAULT_ADMIN_URL}); its token: --token or
-$PORTCULLIS_ADMIN_TOKEN. Exit codes: 0 done, 1 the API is unreachable or refused (its error code is
+$PORTCULLIS_ADMIN_TOKEN, any admin token: its role decides what the command may do (403 otherwise) and
+its name is what the audit trail records. Exit codes: 0 done, 1 the API is unreachable or refused (its error code is
 shown), 2 a usage error.`;
 
 /** Adds the options every admin command takes. */
@@ -123,12 +124,22 @@ export async function runAdmin<T>(opts: AdminCliOptions, action: (client: AdminC
   }
 }
 
-/** A plain text table; empty lists say so. */
-export function table(rows: readonly Record<string, unknown>[], columns: readonly [key: string, title: string][], empty = '(none)'): string {
+/** Longest a free-text cell (a reason, a note) is shown in a table before it is cut with "…". */
+const FREE_TEXT_WIDTH = 60;
+
+/**
+ * A plain text table; empty lists say so. Only the columns listed in `cut` (free text: reasons, notes,
+ * details) are shortened; every other cell is printed whole, so an id can be pasted into `blocks lift`
+ * or `requests approve`.
+ */
+export function table(rows: readonly Record<string, unknown>[], columns: readonly [key: string, title: string][], empty = '(none)', cut: readonly string[] = []): string {
   if (rows.length === 0) return `${empty}\n`;
   const cell = (v: unknown): string => (v === undefined || v === null ? '-' : Array.isArray(v) ? v.join(',') : typeof v === 'object' ? JSON.stringify(v) : String(v));
   const cells = rows.map((r) => columns.map(([k]) => cell(r[k])));
-  const widths = columns.map(([, title], i) => Math.min(60, Math.max(title.length, ...cells.map((c) => c[i]!.length))));
+  const widths = columns.map(([key, title], i) => {
+    const widest = Math.max(title.length, ...cells.map((c) => c[i]!.length));
+    return cut.includes(key) ? Math.min(FREE_TEXT_WIDTH, widest) : widest;
+  });
   const line = (values: readonly string[]): string => values.map((v, i) => (v.length > widths[i]! ? `${v.slice(0, widths[i]! - 1)}…` : v.padEnd(widths[i]!))).join('  ').trimEnd();
   return `${[line(columns.map(([, t]) => t.toUpperCase())), ...cells.map(line)].join('\n')}\n`;
 }

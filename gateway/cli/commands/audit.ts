@@ -4,6 +4,7 @@ import { ADMIN_ENV_HELP, AdminClient, adminOptions, runAdmin, table, usage, type
 
 type Row = Record<string, unknown>;
 const COLUMNS: [string, string][] = [['at', 'at'], ['portal', 'portal'], ['type', 'type'], ['actor', 'actor'], ['user', 'user'], ['what', 'details']];
+const CUT = ['what'];
 const rows = (items: Row[]): Row[] => items.map((e) => ({ ...e, what: e.details ? JSON.stringify(e.details) : '' }));
 
 interface TailOptions extends AdminCliOptions {
@@ -37,20 +38,24 @@ export function registerAudit(program: Command): void {
         const page = await c.call<{ items: Row[] }>('GET', '/v1/audit', { query: { ...filters, limit: n } });
         const items = page.items.reverse();
         if (opts.follow) {
-          process.stdout.write(opts.json ? items.map((e) => `${JSON.stringify(e)}\n`).join('') : table(rows(items), COLUMNS, '(no events yet)'));
-          await follow(c, filters, items[items.length - 1]?.at as string | undefined, opts);
+          process.stdout.write(opts.json ? items.map((e) => `${JSON.stringify(e)}\n`).join('') : table(rows(items), COLUMNS, '(no events yet)', CUT));
+          await follow(c, filters, items, opts);
         }
         return { items };
       },
-      (r) => (opts.follow ? '' : table(rows(r.items), COLUMNS, '(no events)')),
+      (r) => (opts.follow ? '' : table(rows(r.items), COLUMNS, '(no events)', CUT)),
     );
   });
 }
 
-/** Polls for events after the last one shown (by time; events of that same millisecond are not repeated). */
-async function follow(c: AdminClient, filters: Record<string, string | undefined>, lastAt: string | undefined, opts: TailOptions): Promise<never> {
-  let since = lastAt;
-  let seenAtSince = new Set<string>();
+/**
+ * Polls for events after the last one shown. `since` is inclusive (events of the same millisecond may
+ * come after), so the events already shown at that millisecond, the first batch's included, are
+ * remembered and never printed twice.
+ */
+async function follow(c: AdminClient, filters: Record<string, string | undefined>, shown: readonly Row[], opts: TailOptions): Promise<never> {
+  let since = shown[shown.length - 1]?.at as string | undefined;
+  let seenAtSince = new Set(shown.filter((e) => e.at === since).map((e) => JSON.stringify(e)));
   for (;;) {
     await new Promise((r) => setTimeout(r, Number(opts.intervalMs) || 2000));
     const page = await c.call<{ items: Row[] }>('GET', '/v1/audit', { query: { ...filters, limit: 500, ...(since ? { since } : {}) } });

@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { ADMIN_ENV_HELP, adminOptions, fields, runAdmin, table, usage, whoami, type AdminCliOptions } from './admin-client';
 
 type Row = Record<string, unknown>;
+/** Free text, shortened in tables; ids and names are never cut. */
+const CUT = ['reason'];
 const COLUMNS: [string, string][] = [['id', 'id'], ['portal', 'portal'], ['kind', 'kind'], ['who', 'user/subject'], ['actor', 'by'], ['reason', 'reason'], ['created_at', 'since'], ['ends', 'until']];
 const rows = (items: Row[]): Row[] => items.map((b) => ({ ...b, who: b.user ?? b.subject ?? '', ends: b.ends_at ?? 'lifted' }));
 
@@ -17,7 +19,7 @@ export function registerBlocks(program: Command): void {
       .option('--user <login>', 'only blocks of this login')
       .option('--kind <kind>', 'only this kind: user, portal_rest, ip, ip_prefix, webhook, app, method, reset_required, limit'),
   ).action(async (opts: AdminCliOptions & { portal?: string; user?: string; kind?: string }) => {
-    await runAdmin(opts, (c) => c.all<Row>('/v1/blocks', { portal: opts.portal, user: opts.user, kind: opts.kind }).then((items) => ({ items })), (r) => table(rows(r.items), COLUMNS, '(no live blocks)'));
+    await runAdmin(opts, (c) => c.all<Row>('/v1/blocks', { portal: opts.portal, user: opts.user, kind: opts.kind }).then((items) => ({ items })), (r) => table(rows(r.items), COLUMNS, '(no live blocks)', CUT));
   });
 
   adminOptions(
@@ -32,7 +34,7 @@ export function registerBlocks(program: Command): void {
       .option('--prefix <cidr>', 'block a prefix, e.g. 203.0.113.0/24 (the length the gateway groups by)')
       .requiredOption('--reason <text>', 'why (shown in lists, the audit trail and notifications)')
       .option('--duration <d>', 'how long, e.g. 30m, 2h, 7d (default: until lifted)')
-      .option('--operator <name>', 'your name for the audit trail (default: $USER)'),
+      .option('--operator <name>', 'ignored (older scripts): the audit records the token\'s name'),
   ).action(async (opts: AdminCliOptions & { portal: string; user?: string; withRest?: boolean; rest?: boolean; ip?: string; prefix?: string; reason: string; duration?: string; operator?: string }) => {
     const targets = [opts.user !== undefined, !!opts.rest, opts.ip !== undefined, opts.prefix !== undefined].filter(Boolean).length;
     await runAdmin(
@@ -54,7 +56,7 @@ export function registerBlocks(program: Command): void {
           },
         });
       },
-      (r) => `blocked:\n${table(rows(r.items), COLUMNS)}`,
+      (r) => `blocked:\n${table(rows(r.items), COLUMNS, '(none)', CUT)}`,
     );
   });
 
@@ -63,12 +65,12 @@ export function registerBlocks(program: Command): void {
       .command('lift')
       .description("Lift a block by id (from `blocks list`). A user block is lifted with the portal's REST block, and the user must set a new password (reset_required).")
       .argument('<id>', 'the block id')
-      .option('--operator <name>', 'your name for the audit trail (default: $USER)'),
+      .option('--operator <name>', 'ignored (older scripts): the audit records the token\'s name'),
   ).action(async (id: string, opts: AdminCliOptions & { operator?: string }) => {
     await runAdmin(
       opts,
       (c) => c.call<{ lifted: Row[]; reset_required?: Row }>('DELETE', `/v1/blocks/${encodeURIComponent(id)}`, { query: { operator: opts.operator ?? whoami() } }),
-      (r) => `lifted:\n${table(rows(r.lifted), COLUMNS)}${r.reset_required ? `\n${r.reset_required.user ?? 'the user'} must now set a new password (reset_required):\n${fields(r.reset_required, ['id', 'user', 'reason'])}` : ''}`,
+      (r) => `lifted:\n${table(rows(r.lifted), COLUMNS, '(none)', CUT)}${r.reset_required ? `\n${r.reset_required.user ?? 'the user'} must now set a new password (reset_required):\n${fields(r.reset_required, ['id', 'user', 'reason'])}` : ''}`,
     );
   });
 }

@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { request } from 'undici';
 import { startGateway } from '../../app';
 import { loadConfig } from '../../config/load';
+import { clockForScale } from '../../lib/clock';
 import { hostPortOption, nonNegativeNumberOption } from '../options';
 import { reportAndExit } from '../fail';
 import { keepServingOnStrayErrors, onReloadSignal, onShutdown } from '../shutdown';
@@ -36,8 +37,9 @@ export function registerDemo(program: Command): void {
         const sim = loadSimulator();
         const seedFile = bundledSeedFile();
         const portalAt = hostPortOption(opts.portalListen, '--portal-listen');
-        const portal = await sim.startPortalSim({ host: portalAt.host, port: portalAt.port, seedFile, hashCostMs: nonNegativeNumberOption(opts.hashCostMs, '--hash-cost-ms') });
         const base = loadConfig({ env: process.env, file: null, requireUpstream: false, requireSecret: false });
+        // Under PORTCULLIS_TIME_SCALE the portal's clock (token expiry, REST bucket) runs as the gateway's.
+        const portal = await sim.startPortalSim({ host: portalAt.host, port: portalAt.port, seedFile, hashCostMs: nonNegativeNumberOption(opts.hashCostMs, '--hash-cost-ms'), clock: clockForScale(base.timeScale) });
         const secret = base.secret ?? demoSecret(base.stateDir);
         const token = base.admin.token ?? randomBytes(18).toString('base64url');
         const seed = sim.loadSeed(seedFile);
@@ -47,7 +49,7 @@ export function registerDemo(program: Command): void {
           portalAliases: { ...aliasesOf(seed), ...base.portalAliases },
           upstream: portal.url,
           secret,
-          admin: { listen: opts.adminListen ? hostPortOption(opts.adminListen, '--admin-listen') : base.admin.listen, token },
+          admin: { ...base.admin, listen: opts.adminListen ? hostPortOption(opts.adminListen, '--admin-listen') : base.admin.listen, token },
           listen: opts.listen ? hostPortOption(opts.listen, '--listen') : base.listen,
         };
         const gw = await startGateway(config);
@@ -68,7 +70,8 @@ export function registerDemo(program: Command): void {
 /**
  * The support flow needs each portal's directory (who is an admin or the owner, who is active): the
  * demo imports the simulator seed's users through the admin API, as ops would import their portal's.
- * Logins, emails, names and flags only: the seed's passwords never leave the simulator's side.
+ * Logins, emails, names, phones, ids and flags only: the seed's passwords never leave the simulator's
+ * side. (`portcullis directory sync` reads the same from the simulator's REST.)
  */
 async function importSeedDirectory(adminUrl: string, token: string, seed: SimSeed): Promise<void> {
   for (const p of seed.portals) {
@@ -79,6 +82,9 @@ async function importSeedDirectory(adminUrl: string, token: string, seed: SimSee
       admin: u.admin === true,
       owner: u.owner === true,
       active: u.active !== false,
+      // As `portcullis directory sync` reads them from the simulator's user.get.
+      ...((u.mobile ?? u.work_phone) !== undefined ? { phone: (u.mobile ?? u.work_phone)! } : {}),
+      id: u.id,
     }));
     const res = await request(`${adminUrl}/v1/portals/${encodeURIComponent(p.host)}/directory`, {
       method: 'PUT',

@@ -1,5 +1,7 @@
 /** `portcullis portal`: the bundled Bitrix24-like portal simulator, for the demo, tests and benchmarks. */
 import type { Command } from 'commander';
+import { clockForScale } from '../../lib/clock';
+import { PortcullisError } from '../../lib/errors';
 import { reportAndExit } from '../fail';
 import { onShutdown } from '../shutdown';
 import { bundledSeedFile, loadSimulator } from '../simulator-module';
@@ -14,11 +16,14 @@ export function registerPortal(program: Command): void {
     .option('--hash-cost-ms <ms>', 'mean simulated password-hash cost per password check', '25')
     .option('--no-rest-limit', "turn off the portal's own REST leaky bucket (50, draining 2/s); benchmarks need this")
     .option('--no-record', 'do not keep received requests in memory')
-    .action(async (opts: { listen: string; seed?: string; hashCostMs: string; restLimit: boolean; record: boolean }) => {
+    .option('--time-scale <n>', "simulation only: seconds of the portal's clock per wall second (token expiry, REST bucket), as PORTCULLIS_TIME_SCALE for the gateway", '1')
+    .action(async (opts: { listen: string; seed?: string; hashCostMs: string; restLimit: boolean; record: boolean; timeScale: string }) => {
       try {
         const at = hostPortOption(opts.listen, '--listen');
         const sim = loadSimulator();
         const hashCostMs = nonNegativeNumberOption(opts.hashCostMs, '--hash-cost-ms');
+        const timeScale = nonNegativeNumberOption(opts.timeScale, '--time-scale');
+        if (timeScale < 1) throw new PortcullisError('PC_ERR_CONFIG_TYPE', `--time-scale must be a number >= 1, got ${JSON.stringify(opts.timeScale)}`);
         const running = await sim.startPortalSim({
           host: at.host,
           port: at.port,
@@ -26,6 +31,7 @@ export function registerPortal(program: Command): void {
           hashCostMs,
           restLimit: opts.restLimit ? undefined : false,
           record: opts.record,
+          clock: clockForScale(timeScale),
         } as never);
         process.stdout.write(`portal simulator listening on ${running.url}\n`);
         onShutdown(() => running.close());

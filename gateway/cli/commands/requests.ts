@@ -36,7 +36,7 @@ ${ADMIN_ENV_HELP}`,
   });
 
   adminOptions(requests.command('show').description('One request with its history.').argument('<id>', 'the request id')).action(async (id: string, opts: AdminCliOptions) => {
-    await runAdmin(opts, (c) => c.call<Row>('GET', `/v1/unblock-requests/${encodeURIComponent(id)}`), (r) => `${show(r)}${table((r.history as Row[]) ?? [], [['at', 'at'], ['state', 'state'], ['actor', 'by'], ['note', 'note']])}`);
+    await runAdmin(opts, (c) => c.call<Row>('GET', `/v1/unblock-requests/${encodeURIComponent(id)}`), (r) => `${show(r)}${table((r.history as Row[]) ?? [], [['at', 'at'], ['state', 'state'], ['actor', 'by'], ['note', 'note']], '(none)', ['note'])}`);
   });
 
   adminOptions(
@@ -63,7 +63,7 @@ ${ADMIN_ENV_HELP}`,
       .description("Record that the blocked user's identity was verified (required for an administrator or owner).")
       .argument('<id>', 'the request id')
       .requiredOption('--method <how>', 'how identity was verified, e.g. "video call"')
-      .option('--by <name>', 'your name (default: $USER)')
+      .option('--by <name>', 'ignored (older scripts): the audit records the token\'s name')
       .option('--note <text>', 'anything to keep on record'),
   ).action(async (id: string, opts: AdminCliOptions & { method: string; by?: string; note?: string }) => {
     await runAdmin(opts, (c) => c.call<Row>('POST', `/v1/unblock-requests/${encodeURIComponent(id)}/verify-identity`, { body: { verified_by: opts.by ?? whoami(), method: opts.method, ...(opts.note ? { note: opts.note } : {}) } }), (r) => `identity verified:\n${show(r)}`);
@@ -74,7 +74,7 @@ ${ADMIN_ENV_HELP}`,
       .command('approve')
       .description("Approve: lifts the user block and the portal's REST block; the user must set a new password.")
       .argument('<id>', 'the request id')
-      .option('--by <name>', 'your name (default: $USER)')
+      .option('--by <name>', 'ignored (older scripts): the audit records the token\'s name')
       .option('--note <text>', 'anything to keep on record'),
   ).action(async (id: string, opts: AdminCliOptions & { by?: string; note?: string }) => {
     await runAdmin(opts, (c) => c.call<Row>('POST', `/v1/unblock-requests/${encodeURIComponent(id)}/approve`, { body: { approved_by: opts.by ?? whoami(), ...(opts.note ? { note: opts.note } : {}) } }), (r) => `approved:\n${show(r)}`);
@@ -86,7 +86,7 @@ ${ADMIN_ENV_HELP}`,
       .description('Reject, with a reason. The block stays.')
       .argument('<id>', 'the request id')
       .requiredOption('--reason <text>', 'why (told to whoever asked)')
-      .option('--by <name>', 'your name (default: $USER)'),
+      .option('--by <name>', 'ignored (older scripts): the audit records the token\'s name'),
   ).action(async (id: string, opts: AdminCliOptions & { reason: string; by?: string }) => {
     await runAdmin(opts, (c) => c.call<Row>('POST', `/v1/unblock-requests/${encodeURIComponent(id)}/reject`, { body: { rejected_by: opts.by ?? whoami(), reason: opts.reason } }), (r) => `rejected:\n${show(r)}`);
   });

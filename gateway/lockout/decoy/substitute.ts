@@ -18,6 +18,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { normaliseKey, phpUrlDecode } from '../../pipeline/classify/php-params';
+import { phpBoundary } from '../../pipeline/classify/php-multipart';
 
 /** Fields replaced in a decoyed request, by their PHP-normalised name. */
 const SECRET_FIELDS = ['USER_PASSWORD', 'USER_OTP', 'USER_CHECKWORD', 'USER_CONFIRM_PASSWORD', 'USER_CURRENT_PASSWORD', '__RSA_DATA'];
@@ -86,8 +87,7 @@ export function rewriteUrlencoded(text: string, login: string): string {
 
 /** Rewrites the named fields of a multipart body; file parts and unknown fields stay as they are. */
 export function rewriteMultipart(body: Buffer, contentType: string, login: string): Buffer {
-  const m = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
-  const boundary = m?.[1] ?? m?.[2];
+  const boundary = phpBoundary(contentType); // the boundary the portal's PHP will split on
   if (!boundary) return body;
   const text = body.toString('latin1');
   const delimiter = `--${boundary}`;

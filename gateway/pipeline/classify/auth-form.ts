@@ -25,7 +25,7 @@
  */
 import type { Credentials, Principal, RequestKind } from '../request';
 import { phpTrim } from './bytes';
-import { ARRAY_MARKER, LATE_LOGIN_FIELD, UNREAD_LOGIN_FIELD } from './php-params';
+import { ARRAY_MARKER } from './php-params';
 
 export type FormSource = 'post' | 'query' | 'cookie';
 
@@ -57,7 +57,7 @@ export const AMBIGUOUS = ':ambiguous';
 
 /**
  * The decision, under every reading a portal's php.ini can give; when they differ, the request is
- * marked `:ambiguous` and refused by the classify stage (the gateway cannot know which principal the
+ * marked `:ambiguous` and refused by the classifier (classify.ts) (the gateway cannot know which principal the
  * portal checks, and counting one while the portal logs in another lets guesses go uncounted).
  *
  * - arg_separator.input "&" (PHP's default) or "&;": with `?USER_LOGIN=bob;USER_PASSWORD=x` one
@@ -68,8 +68,9 @@ export const AMBIGUOUS = ':ambiguous';
  *   or no request_order at all (PHP without a php.ini, as the official container images ship:
  *   variables_order "EGPCS", so a cookie overrides the body). No browser sends USER_LOGIN or TYPE as a
  *   cookie.
- * - a login field past the first ~1000 variables: the portal's max_input_vars decides what it reads;
- * - a login field in a multipart part whose name PHP reads and our parser does not (form-body.ts).
+ *
+ * (A login field past the first 1000 variables, where max_input_vars decides, is refused before this:
+ * php-params.ts lateMatteringKey, php-multipart.ts.)
  */
 export function decideAuthForm(sources: FormSources, method: string): FormDecision | undefined {
   const amp = decideOneSeparator({ ...sources, queryAlt: undefined }, method);
@@ -81,9 +82,6 @@ export function decideAuthForm(sources: FormSources, method: string): FormDecisi
 
 function decideOneSeparator(sources: FormSources, method: string): FormDecision | undefined {
   const gp = decideFrom(sources, method, requestFields(sources));
-  // A login field in a multipart part we could not read: PHP may run any login with it.
-  if (sources.post?.has(UNREAD_LOGIN_FIELD)) return ambiguous(gp ?? loginDecision('auth_form:post', undefined, undefined));
-  if (gp !== undefined && [sources.post, sources.query].some((m) => m?.has(LATE_LOGIN_FIELD))) return ambiguous(gp);
   if (sources.cookie === undefined || sources.cookie.size === 0) return gp;
   const cookieWins = requestFields(sources);
   for (const [k, v] of sources.cookie) cookieWins.set(k, v);

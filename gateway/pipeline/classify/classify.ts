@@ -2,30 +2,40 @@
  * The request classifier: one pure, synchronous pass from what the edge read to a `Classified`
  * (kind, portal, canonical path, principal) and the request's secrets (`Credentials`).
  *
+ * One reading of everything (DESIGN "one parse, fail closed"): the target is split once
+ * (target.ts) and that split is also what the edge forwards; the query of every request is parsed as
+ * PHP parses it, and merged with the form body (body wins, request_order "GP"), whatever the path.
+ *
+ * Refused (400) instead of classified, because the portal could read them two ways:
+ * - a target whose authority or form a forwarding normaliser would change (target.ts);
+ * - a key the classifier reads past the first 1000 pairs of the query (max_input_vars, php-params.ts);
+ * - login fields the portal reads one way or another depending on its php.ini (a cookie that
+ *   contradicts the form; a query a `;`-splitting portal reads otherwise; see auth-form.ts);
+ * - a non-empty AUTH_FORM (or `bx_hit_hash`) on a path that may be REST: the canonical path takes the union of every
+ *   layer's reading, so a spelling such as `/rest./` or `/REST/` can be REST to the classifier and a
+ *   page (whose prolog runs the login) to the portal. Such a request is neither a REST call nor a login
+ *   the gateway can count for sure; no integration sends AUTH_FORM.
+ *
  * Order of decisions, and why:
  * 1. REST entry points (every spelling canonicalPath can produce). The REST service defines
- *    NOT_CHECK_PERMISSIONS, so the prolog's form login does not run there; but an Authorization
- *    Basic/Digest header (REST session auth checks it) or an AUTH_FORM in the query (custom
- *    `/local/rest/` scripts may run the prolog) still sets principal.login/loginVia, with kind `rest`.
+ *    NOT_CHECK_PERMISSIONS, so the prolog's form login does not run there; an Authorization
+ *    Basic/Digest header (REST session auth checks it) still sets principal.login/loginVia, with kind
+ *    `rest`.
  * 2. Login-handler inputs on every other path, any method: AUTH_FORM (see auth-form.ts), HTTP Basic or
  *    Digest (the prolog tries them first, on every request), `bx_hit_hash`.
  * 3. `/oauth/token/`, then WebSocket upgrades (only when nothing above matched: nginx passes a normal
  *    location's request to PHP even with `Upgrade`), then `other`.
- *
- * Speed: a clean static GET costs one regex on the path, one on the query and a header lookup or two.
- * Queries are parsed only when a cheap test says they might hold a key that matters. Any letter of a
- * PHP key can arrive percent-encoded, so the test also fires on `%4x`..`%7x`: when in doubt, parse.
  */
 import type { Classified, Credentials, FormFields, Principal, RequestHead, RequestKind, RestVia } from '../request';
 import { readAuthorization, type HeaderCredentials } from './auth-header';
-import { compact, decideAuthForm, hitHash, type FormSources } from './auth-form';
+import { AMBIGUOUS, authFormSource, compact, decideAuthForm, hitHash, type FormSources } from './auth-form';
 import { canonicalPath } from './canonical-path';
 import { canonicalPortal } from './host';
-import { ARRAY_MARKER, mergeRequest, parseCookieVars, parseQuery } from './php-params';
+import { ARRAY_MARKER, lateMatteringKey, mergeRequest, parseCookieVars, parseQuery } from './php-params';
 import { redactNearRest, redactRestPath } from './redact-path';
 import { findRestRoute, readRestTarget, type RestRoute } from './rest-route';
 import { formKind } from './form-body';
-import { splitTarget } from './target';
+import { parseTarget, type RequestTarget } from './target';
 
 export interface ClassifyOptions {
   /** Reserved: principals are hashed by the sense stage, never here. */
@@ -35,37 +45,57 @@ export interface ClassifyOptions {
 export interface ClassifyResult {
   readonly classified: Classified;
   readonly credentials: Credentials;
+  /** The request target as read once: the edge forwards exactly this. */
+  readonly target: RequestTarget;
+  /** Set when the request must be refused (400) instead of forwarded: why. */
+  readonly refused?: string;
 }
-
-/** Might this query carry AUTH_FORM or bx_hit_hash (any spelling PHP normalises to them)? */
-const LOGIN_QUERY_HINT = /auth|bx|%[4-7][0-9a-f]/i;
-/** Might this (long) REST query carry auth, access_token, aplogin/ap, method or AUTH_FORM? */
-const REST_QUERY_HINT = /auth|access|apl|method|%[4-7][0-9a-f]|(?:^|&)(?:\+|%20| )*ap(?:[=&[]|$)/i;
-const REST_QUERY_ALWAYS_PARSE_CHARS = 1024;
+const NO_FIELDS: ReadonlyMap<string, string> = new Map();
 const LOGIN_COOKIE_HINT = /AUTH|USER|TYPE/;
 const OAUTH_TOKEN_PATH = /^\/oauth\/token(?:\/|$)/i;
 const SESSION_COOKIE = /(?:^|[;,]\s*)(?:PHPSESSID|BITRIX_SM_[A-Za-z0-9_]*)=/i;
 
 /**
- * Should the edge buffer this body to classify it? PHP fills $_POST only for POST with a form
- * content type, and REST bodies stream (the REST service does not run the form login).
+ * Should the edge read this body to classify it? PHP fills $_POST for every POST with a form content
+ * type, whatever the path: a REST path is no exemption (see the refusals above).
  */
 export function needsForm(head: RequestHead): boolean {
   if (head.method.toUpperCase() !== 'POST') return false;
-  if (formKind(headerValue(head.headers['content-type'])) === undefined) return false;
-  return resolvePath(splitTarget(head.target).rawPath).route === undefined;
+  return formKind(headerValue(head.headers['content-type'])) !== undefined;
+}
+
+/**
+ * Does the request head alone (query, cookies) already put the request on the login handler's path?
+ * Then a body the gateway cannot read in full is refused, whatever it holds.
+ */
+export function headCarriesAuthForm(head: RequestHead): boolean {
+  const target = parseTarget(head.target);
+  return authFormSource(loginSources(target.rawQuery, undefined, headerValue(head.headers.cookie))) !== undefined;
 }
 
 export function classify(head: RequestHead, form: FormFields | undefined, _opts: ClassifyOptions = {}): ClassifyResult {
-  const target = splitTarget(head.target);
+  const target = parseTarget(head.target);
   const portal = canonicalPortal(headerValue(head.headers.host), target.absoluteHost);
-  const auth = readAuthorization(head.headers.authorization);
+  // A refused target is logged by its first segment only: what follows may be a webhook code.
+  if (target.invalid !== undefined) return refuse(target, result(portal, 'other', firstSegment(canonicalPath(target.rawPath)), {}, `refused:${target.invalid}`, {}), target.invalid);
   const resolved = resolvePath(target.rawPath);
-  if (resolved.route !== undefined) return classifyRest(head, portal, resolved.route, resolved.path, target.rawQuery, auth);
-
-  const path = resolved.path;
   const sources = loginSources(target.rawQuery, form, headerValue(head.headers.cookie));
+  const auth = readAuthorization(head.headers.authorization);
+  const rest = resolved.route === undefined ? undefined : classifyRest(head, portal, resolved.route, resolved.path, form === undefined ? sources.query ?? NO_FIELDS : mergeRequest(sources.query ?? NO_FIELDS, form), auth);
+  // The path as logged: a REST path has its webhook code replaced.
+  const path = rest?.classified.path ?? resolved.path;
+  const late = lateMatteringKey(target.rawQuery) ?? (sources.queryAlt !== undefined ? lateMatteringKey(target.rawQuery, '&;') : undefined);
+  if (late !== undefined) return refuse(target, result(portal, 'other', path, {}, 'refused:input_vars', {}), `input_vars:${late}`);
   const decision = decideAuthForm(sources, head.method);
+  // The portal's php.ini decides which login it reads (auth-form.ts): no principal can be counted for sure.
+  if (decision?.reason.endsWith(AMBIGUOUS)) return refuse(target, result(portal, decision.kind, path, decision.principal, decision.reason, {}), 'ambiguous_login');
+  if (rest !== undefined) {
+    if (decision !== undefined && decision.kind !== 'other') {
+      return refuse(target, result(portal, decision.kind, path, decision.principal, 'refused:login_on_rest_path', {}), 'login_on_rest_path');
+    }
+    if (hitHash(sources) !== undefined) return refuse(target, result(portal, 'login', path, { loginVia: 'hash' }, 'refused:login_on_rest_path', {}), 'login_on_rest_path');
+    return { ...rest, target };
+  }
   const httpLogin = httpLoginOf(auth);
 
   if (httpLogin !== undefined) {
@@ -74,19 +104,28 @@ export function classify(head: RequestHead, form: FormFields | undefined, _opts:
     const reason = decision ? `${httpLogin.reason}+${decision.reason}` : httpLogin.reason;
     const formLogin = decision?.principal.login;
     const principal = formLogin && formLogin !== httpLogin.principal.login ? { ...httpLogin.principal, alsoLogins: [formLogin] } : httpLogin.principal;
-    return result(portal, 'login', path, principal, reason, httpLogin.credentials);
+    return { ...result(portal, 'login', path, principal, reason, httpLogin.credentials), target };
   }
   if (decision !== undefined) {
-    return result(portal, decision.kind, path, decision.principal, decision.reason, decision.credentials);
+    return { ...result(portal, decision.kind, path, decision.principal, decision.reason, decision.credentials), target };
   }
   if (hitHash(sources) !== undefined) {
-    return result(portal, 'login', path, { loginVia: 'hash' }, 'hit_hash', {});
+    return { ...result(portal, 'login', path, { loginVia: 'hash' }, 'hit_hash', {}), target };
   }
-  if (OAUTH_TOKEN_PATH.test(path)) return classifyOAuthToken(portal, path, sources.query ?? parseQuery(target.rawQuery), form);
+  if (OAUTH_TOKEN_PATH.test(path)) return { ...classifyOAuthToken(portal, path, sources.query ?? NO_FIELDS, form), target };
   if (/websocket/i.test(headerValue(head.headers.upgrade) ?? '')) {
-    return result(portal, 'websocket', path, {}, 'upgrade:websocket', {});
+    return { ...result(portal, 'websocket', path, {}, 'upgrade:websocket', {}), target };
   }
-  return result(portal, 'other', path, {}, 'other', {});
+  return { ...result(portal, 'other', path, {}, 'other', {}), target };
+}
+
+function firstSegment(path: string): string {
+  const second = path.indexOf('/', 1);
+  return second < 0 ? path : `${path.slice(0, second)}/…`;
+}
+
+function refuse(target: RequestTarget, r: Omit<ClassifyResult, 'target'>, why: string): ClassifyResult {
+  return { ...r, target, refused: why };
 }
 
 interface ResolvedPath {
@@ -109,16 +148,15 @@ function resolvePath(rawPath: string): ResolvedPath {
   return cutRoute === undefined ? { path } : { path: cutPath, route: cutRoute };
 }
 
+/** A REST call; `request` is `$_REQUEST` (query and form body merged), where the REST module reads its parameters. */
 function classifyRest(
   head: RequestHead,
   portal: string,
   route: RestRoute,
   path: string,
-  rawQuery: string,
+  query: ReadonlyMap<string, string>,
   auth: HeaderCredentials | undefined,
-): ClassifyResult {
-  const shouldParse = rawQuery !== '' && (rawQuery.length <= REST_QUERY_ALWAYS_PARSE_CHARS || REST_QUERY_HINT.test(rawQuery));
-  const query = shouldParse ? parseQuery(rawQuery) : new Map<string, string>();
+): Omit<ClassifyResult, 'target'> {
   const { call, webhook } = readRestTarget(route, query);
   const oauthToken = plain(query.get('auth')) ?? plain(query.get('access_token')) ?? (auth?.scheme === 'bearer' ? auth.token : undefined);
 
@@ -140,17 +178,13 @@ function classifyRest(
   principal.restVia = restVia;
   let reason = `rest:${restVia}`;
 
-  // A password login riding on a REST request: kind stays `rest`, enforcement still sees the login.
+  // A password in the Authorization header of a REST call (REST session auth reads it): kind stays
+  // `rest`, enforcement still sees the login.
   const httpLogin = httpLoginOf(auth);
-  const formLogin = httpLogin === undefined && shouldParse ? decideAuthForm({ query }, head.method) : undefined;
   if (httpLogin !== undefined) {
     Object.assign(principal, httpLogin.principal);
     Object.assign(credentials, httpLogin.credentials);
     reason += `+${httpLogin.reason}`;
-  } else if (formLogin !== undefined && formLogin.kind !== 'other') {
-    Object.assign(principal, formLogin.principal);
-    if (formLogin.credentials.password !== undefined) credentials.password = formLogin.credentials.password;
-    reason += `+${formLogin.reason}`;
   }
   return {
     classified: { portal, kind: 'rest', path: redactRestPath(path, route, webhook?.code), principal: compact(principal), rest: call, reason },
@@ -163,7 +197,7 @@ function classifyOAuthToken(
   path: string,
   query: ReadonlyMap<string, string>,
   form: FormFields | undefined,
-): ClassifyResult {
+): Omit<ClassifyResult, 'target'> {
   const fields = mergeRequest(query, form);
   const clientId = plain(fields.get('client_id'));
   const oauthToken = plain(fields.get('refresh_token')) ?? plain(fields.get('code'));
@@ -186,13 +220,13 @@ function httpLoginOf(auth: HeaderCredentials | undefined):
 }
 
 /**
- * The sources of $_REQUEST the login handler reads, parsed only when they might matter. Queries are
- * also read with `;` as a separator when they hold one (a portal may set arg_separator.input "&;").
+ * The sources of $_REQUEST the login handler reads. The query is always parsed (a login's fields can
+ * sit in the query while AUTH_FORM sits in the body); it is also read with `;` as a separator when it
+ * holds one (a portal may set arg_separator.input "&;").
  */
 function loginSources(rawQuery: string, form: FormFields | undefined, cookieHeader: string | undefined): FormSources {
-  const queryMatters = rawQuery !== '' && LOGIN_QUERY_HINT.test(rawQuery);
-  const query = queryMatters ? parseQuery(rawQuery) : undefined;
-  const queryAlt = queryMatters && rawQuery.includes(';') ? parseQuery(rawQuery, '&;') : undefined;
+  const query = rawQuery === '' ? undefined : parseQuery(rawQuery);
+  const queryAlt = query !== undefined && rawQuery.includes(';') ? parseQuery(rawQuery, '&;') : undefined;
   // Cookie names are not decoded by PHP, so only a literal "AUTH", "USER" or "TYPE" can become a key
   // the login handler reads (AUTH_FORM, USER_LOGIN, TYPE, …).
   const cookie = cookieHeader !== undefined && LOGIN_COOKIE_HINT.test(cookieHeader) ? parseCookieVars(cookieHeader) : undefined;
@@ -206,7 +240,7 @@ function result(
   principal: Principal,
   reason: string,
   credentials: Credentials,
-): ClassifyResult {
+): Omit<ClassifyResult, 'target'> {
   // Classified values never hold secrets: a look-alike of a REST entry point may carry a webhook code.
   return { classified: { portal, kind, path: redactNearRest(path), principal, reason }, credentials };
 }

@@ -3,16 +3,14 @@
  *
  * PHP fills `$_POST` only for `POST` with one of two content types (SAPI `sapi_read_post_data`): the
  * media type is lower-cased and cut at the first `;`, `,` or space, then compared exactly with
- * `application/x-www-form-urlencoded` and `multipart/form-data`.
+ * `application/x-www-form-urlencoded` and `multipart/form-data`. Urlencoded bodies are split as PHP's
+ * post handler does (php-params.ts), multipart bodies as rfc1867.c does (php-multipart.ts).
  */
-import busboy from 'busboy';
 import type { FormFields } from '../request';
-import { LATE_LOGIN_FIELD, LATE_VARS, LOGIN_KEYS, normaliseKey, parseQuery, registerVariable, UNREAD_LOGIN_FIELD } from './php-params';
+import { lateMatteringKey, parseQuery } from './php-params';
+import { readPhpMultipart } from './php-multipart';
 
 export type FormKind = 'urlencoded' | 'multipart';
-
-/** The largest multipart file part whose content we keep as a stand-in field value. */
-const FILE_VALUE_CAP_BYTES = 64 * 1024;
 
 /** The form kind PHP would parse for this Content-Type, if any. */
 export function formKind(contentType: string | undefined): FormKind | undefined {
@@ -28,98 +26,36 @@ export function isFormContentType(contentType: string | undefined): boolean {
   return formKind(contentType) !== undefined;
 }
 
-/**
- * Parse a buffered form body into PHP's `$_POST` (top-level keys, PHP-normalised). Never rejects: a
- * body PHP would half-parse gives what could be read, plus any field name a loose scan finds.
- */
-export async function parseFormBody(contentType: string, body: Buffer): Promise<FormFields> {
+export interface FormRead {
+  readonly fields: FormFields;
+  /**
+   * Set when PHP's reading of a field the classifier reads depends on the portal's php.ini (a key past
+   * max_input_vars' default, an ambiguous multipart body): the edge refuses the request (400).
+   */
+  readonly unreadable?: string;
+}
+
+/** A loose mention of AUTH_FORM in raw bytes (any case, any separator or escape between the words). */
+export const LOOSE_AUTH_FORM = /auth[^a-z0-9]{0,12}form|auth%5[bf]form/i;
+
+/** Read a buffered form body into PHP's `$_POST` (top-level keys, PHP-normalised), or say why not. */
+export function readFormBody(contentType: string, body: Buffer): FormRead {
   const kind = formKind(contentType);
-  if (kind === 'urlencoded') return parseQuery(body.toString('latin1'));
-  if (kind === 'multipart') return parseMultipart(contentType, body);
-  return new Map();
-}
-
-function parseMultipart(contentType: string, body: Buffer): Promise<FormFields> {
-  const fields = new Map<string, string>();
-  return new Promise((resolve) => {
-    let settled = false;
-    let parserDone = false;
-    let openFiles = 0;
-    const finish = (failed: boolean): void => {
-      if (settled) return;
-      settled = true;
-      if (failed) addLooseMultipartNames(fields, body);
-      else markUnreadLoginParts(fields, body);
-      resolve(fields);
-    };
-    // A file stream can end after the parser closes: resolve once both are done.
-    const maybeFinish = (): void => {
-      if (parserDone && openFiles === 0) finish(false);
-    };
-    let bb: busboy.Busboy;
-    try {
-      bb = busboy({
-        headers: { 'content-type': contentType },
-        defParamCharset: 'utf8',
-        limits: { fieldNameSize: 64 * 1024, fieldSize: Infinity, fields: Infinity, parts: Infinity },
-      });
-    } catch {
-      finish(true); // no boundary, or a content type busboy refuses
-      return;
-    }
-    let count = 0;
-    bb.on('field', (name, value) => {
-      registerVariable(fields, name, value);
-      // PHP's multipart parser stops at max_input_vars too (see LATE_LOGIN_FIELD).
-      if (++count > LATE_VARS && LOGIN_KEYS.has(normaliseKey(name)?.key ?? '')) fields.set(LATE_LOGIN_FIELD, '1');
-    });
-    // PHP decides "file or field" by the presence of `filename`; a parser that disagrees on an odd
-    // Content-Disposition must not hide a login field, so a file part counts as its field's value
-    // when no real field of that name gave one.
-    bb.on('file', (name, stream) => {
-      openFiles++;
-      const chunks: Buffer[] = [];
-      let size = 0;
-      stream.on('data', (chunk: Buffer) => {
-        if (size < FILE_VALUE_CAP_BYTES) chunks.push(chunk);
-        size += chunk.length;
-      });
-      stream.on('end', () => {
-        openFiles--;
-        const k = normaliseKey(name);
-        if (k !== null && (fields.get(k.key) ?? '') === '') {
-          fields.set(k.key, Buffer.concat(chunks).subarray(0, FILE_VALUE_CAP_BYTES).toString('utf8'));
-        }
-        maybeFinish();
-      });
-    });
-    bb.on('close', () => {
-      parserDone = true;
-      maybeFinish();
-    });
-    bb.on('error', () => finish(true));
-    bb.end(body);
-  });
-}
-
-const LOOSE_PART_NAME = /content-disposition:[^\r\n]*?\bname\s*=\s*(?:"([^"\r\n]*)"|([^;\s\r\n]*))/gi;
-
-/** Characters of an RFC 7230 token: the only ones the multipart parser takes in an unquoted name. */
-const NOT_TOKEN = /[^!#$%&'*+\-.^_`|~0-9A-Za-z]/;
-
-/** A login field PHP reads from a part whose unquoted name our parser skipped (see UNREAD_LOGIN_FIELD). */
-function markUnreadLoginParts(fields: Map<string, string>, body: Buffer): void {
-  for (const m of body.toString('latin1').matchAll(LOOSE_PART_NAME)) {
-    const unquoted = m[2];
-    if (unquoted === undefined || !NOT_TOKEN.test(unquoted)) continue;
-    if (LOGIN_KEYS.has(normaliseKey(unquoted)?.key ?? '')) fields.set(UNREAD_LOGIN_FIELD, '1');
+  if (kind === 'urlencoded') {
+    const text = body.toString('latin1');
+    const late = lateMatteringKey(text);
+    return late === undefined ? { fields: parseQuery(text) } : { fields: parseQuery(text), unreadable: `input_vars:${late}` };
   }
+  if (kind === 'multipart') {
+    const r = readPhpMultipart(contentType, body);
+    if (r.ambiguous !== undefined) return { fields: r.fields, unreadable: `multipart:${r.ambiguous}` };
+    if (r.divergent !== undefined && LOOSE_AUTH_FORM.test(body.toString('latin1'))) return { fields: r.fields, unreadable: `multipart:${r.divergent}` };
+    return { fields: r.fields };
+  }
+  return { fields: new Map() };
 }
 
-/** When the multipart parser gives up, take every part name we can see, with an unknown value. */
-function addLooseMultipartNames(fields: Map<string, string>, body: Buffer): void {
-  for (const m of body.toString('latin1').matchAll(LOOSE_PART_NAME)) {
-    const k = normaliseKey(m[1] ?? m[2] ?? '');
-    if (k !== null && (fields.get(k.key) ?? '') === '') fields.set(k.key, '[unparsed]');
-  }
+/** `$_POST` of a buffered form body, whatever its readability (tests and tools). */
+export async function parseFormBody(contentType: string, body: Buffer): Promise<FormFields> {
+  return readFormBody(contentType, body).fields;
 }

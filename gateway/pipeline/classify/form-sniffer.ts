@@ -10,21 +10,21 @@
  * attempt; a missed one is a bypass.
  *
  * urlencoded bodies run through a small byte state machine that applies PHP's decoding and key rules
- * exactly (see php-params.ts). multipart bodies run through busboy in streaming mode with tiny value
- * limits (we only need to know "non-empty"); if busboy gives up on a malformed body, a rolling scan
- * for anything that looks like `AUTH…FORM` decides, conservatively.
+ * exactly (see php-params.ts). multipart bodies run through PHP's own multipart reading
+ * (php-multipart.ts) with bounded memory; where that reading depends on php.ini (a file named like a
+ * login field, a field past max_input_vars' default, or parts read or scanned depending on upload
+ * settings in a body that mentions `AUTH…FORM` anywhere) the answer is yes, conservatively.
  */
-import busboy from 'busboy';
 import { hexValue } from './bytes';
 import { formKind } from './form-body';
-import { normaliseKey } from './php-params';
+import { PhpMultipartReader } from './php-multipart';
 
 export interface SniffResult {
   /** A non-empty AUTH_FORM was seen in the body (sticky). */
   readonly authForm: boolean;
   /** Bytes fed. */
   readonly bytes: number;
-  /** The multipart parser failed and the loose scan decided. */
+  /** PHP's reading of the multipart body depends on php.ini (see php-multipart.ts). */
   readonly parseError: boolean;
 }
 
@@ -34,82 +34,46 @@ const KEY_CAP = 32;
 
 export class FormSniffer {
   private readonly urlencoded: UrlencodedAuthFormScanner | undefined;
-  private readonly isMultipart: boolean;
-  private readonly multipart: busboy.Busboy | undefined;
+  private readonly multipart: PhpMultipartReader | undefined;
   private readonly loose = new LooseAuthFormScan();
   private found = false;
-  private failed = false;
   private fed = 0;
-  private closed: Promise<void> = Promise.resolve();
 
   constructor(contentType: string) {
     const kind = formKind(contentType);
-    this.isMultipart = kind === 'multipart';
     if (kind === 'urlencoded') {
       this.urlencoded = new UrlencodedAuthFormScanner(() => { this.found = true; });
     } else if (kind === 'multipart') {
-      this.multipart = this.startMultipart(contentType);
+      const reader = new PhpMultipartReader(contentType, 16); // only "non-empty?" is asked
+      reader.onField = (key, nonEmpty) => {
+        if (key === TARGET && nonEmpty) this.found = true;
+      };
+      this.multipart = reader;
     }
   }
 
-  /** True as soon as the body is known to carry a non-empty AUTH_FORM. */
+  /** True as soon as the body is known to carry a non-empty AUTH_FORM (or a reading PHP might make so). */
   get detected(): boolean {
-    return this.found || (this.failed && this.loose.seen);
+    const m = this.multipart;
+    return this.found || (m !== undefined && (m.ambiguous !== undefined || (m.divergent !== undefined && this.loose.seen)));
   }
 
   write(chunk: Buffer): void {
     this.fed += chunk.length;
     if (this.urlencoded) {
       this.urlencoded.write(chunk);
-    } else if (this.isMultipart) {
+    } else if (this.multipart) {
       this.loose.write(chunk);
-      if (this.multipart && !this.failed) this.multipart.write(chunk);
+      this.multipart.write(chunk);
     }
   }
 
-  /** Finish the body. Multipart parsing may complete on a later tick, hence the promise. */
+  /** Finish the body. */
   async end(): Promise<SniffResult> {
     if (this.urlencoded) this.urlencoded.end();
-    if (this.multipart && !this.failed) {
-      this.multipart.end();
-      await this.closed;
-    }
-    return { authForm: this.detected, bytes: this.fed, parseError: this.failed };
-  }
-
-  private startMultipart(contentType: string): busboy.Busboy | undefined {
-    let bb: busboy.Busboy;
-    try {
-      bb = busboy({
-        headers: { 'content-type': contentType },
-        defParamCharset: 'utf8',
-        // One byte of a value tells "non-empty"; never hold more.
-        limits: { fieldNameSize: 64 * 1024, fieldSize: 1, fields: Infinity, parts: Infinity },
-      });
-    } catch {
-      this.failed = true;
-      return undefined;
-    }
-    this.closed = new Promise((resolve) => {
-      bb.on('close', resolve);
-      bb.on('error', () => {
-        this.failed = true;
-        resolve();
-      });
-    });
-    bb.on('field', (name, value) => {
-      const k = normaliseKey(name);
-      if (k !== null && k.key === TARGET && (k.isArray || value !== '')) this.found = true;
-    });
-    bb.on('file', (name, stream) => {
-      // A file part named AUTH_FORM counts when it has content (see form-body.ts for why).
-      const k = normaliseKey(name);
-      const isTarget = k !== null && k.key === TARGET;
-      stream.on('data', (chunk: Buffer) => {
-        if (isTarget && chunk.length > 0) this.found = true;
-      });
-    });
-    return bb;
+    if (this.multipart) this.multipart.end();
+    const m = this.multipart;
+    return { authForm: this.detected, bytes: this.fed, parseError: m !== undefined && (m.ambiguous !== undefined || m.divergent !== undefined) };
   }
 }
 

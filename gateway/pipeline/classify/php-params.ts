@@ -13,33 +13,25 @@
  *   becomes `_` and the rest of the name has ` `, `.` and `[` turned into `_` (`AUTH[FORM` is
  *   `AUTH_FORM`);
  * - an empty name is dropped; a name that mangling turned into `__Host-…`/`__Secure-…` is dropped;
- * - the last value wins (the first one for cookies); we read past max_input_vars, and mark a login
- *   field found late (LATE_LOGIN_FIELD below).
+ * - the last value wins (the first one for cookies);
+ * - PHP stops after max_input_vars pairs (1000 by default; Bitrix asks for 10 000): we read everything,
+ *   and `lateMatteringKey` tells when a key the classifier reads comes past the first 1000 pairs, where
+ *   whether the portal sees it depends on its php.ini (the request is then refused).
  */
 import { bytesToText, hexValue, stringToBytes } from './bytes';
 
-/**
- * A key no PHP variable can have (PHP cuts names at NUL), set by parseQuery when a field the login
- * handler reads comes after the first LATE_VARS variables. PHP stops parsing at max_input_vars: 1000
- * by default, 10000 on a portal tuned as Bitrix asks. Past the smaller one, the portal may keep an
- * earlier value (or none) where we read a later one; the classifier treats such a request as
- * ambiguous and refuses it. The margin below 1000 absorbs the small ways PHP's count differs from ours.
- */
-export const LATE_LOGIN_FIELD = '\0late_login_field';
-export const LATE_VARS = 900;
-/**
- * A key set by parseFormBody when a multipart part's name is one PHP reads and our multipart parser
- * cannot (an unquoted name with `[`, `]`, `/`…: PHP reads `name=AUTH[FORM` as AUTH_FORM) and it is a
- * field the login handler reads: the classifier cannot know the login, and refuses.
- */
-export const UNREAD_LOGIN_FIELD = '\0unread_login_field';
-/** The fields the prolog's login handler reads. */
-export const LOGIN_KEYS: ReadonlySet<string> = new Set([
-  'AUTH_FORM', 'TYPE', 'USER_LOGIN', 'USER_PASSWORD', 'USER_OTP', 'USER_CHECKWORD', 'USER_EMAIL', 'USER_PHONE_NUMBER', 'USER_CURRENT_PASSWORD',
-]);
-
 /** What a top-level key holds when PHP made it an array. */
 export const ARRAY_MARKER = '[array]';
+
+/** PHP's default max_input_vars: no portal reads fewer pairs than this (Bitrix requires 10 000). */
+export const PHP_MAX_INPUT_VARS_FLOOR = 1000;
+
+/** The top-level keys the classifier reads: where PHP's reading of them is uncertain, the request is refused. */
+export const MATTERING_KEYS: ReadonlySet<string> = new Set([
+  'AUTH_FORM', 'TYPE', 'USER_LOGIN', 'USER_PASSWORD', 'USER_EMAIL', 'USER_PHONE_NUMBER', 'USER_OTP', 'USER_CHECKWORD',
+  'USER_CONFIRM_PASSWORD', 'USER_CURRENT_PASSWORD', 'bx_hit_hash', 'auth', 'access_token', 'aplogin', 'ap', 'method',
+  'client_id', 'code', 'refresh_token',
+]);
 
 export interface NormalisedKey {
   readonly key: string;
@@ -122,17 +114,30 @@ export function parseQuery(qs: string, separators = '&'): Map<string, string> {
   const out = new Map<string, string>();
   if (qs === '') return out;
   const pairs = separators === '&' ? qs.split('&') : qs.split(new RegExp(`[${escapeClass(separators)}]`));
-  let count = 0;
   for (const pair of pairs) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
     const name = eq < 0 ? pair : pair.slice(0, eq);
     const value = eq < 0 ? '' : pair.slice(eq + 1);
-    const decodedName = phpUrlDecode(name);
-    registerVariable(out, decodedName, phpUrlDecode(value));
-    if (++count > LATE_VARS && LOGIN_KEYS.has(normaliseKey(decodedName)?.key ?? '')) out.set(LATE_LOGIN_FIELD, '1');
+    registerVariable(out, phpUrlDecode(name), phpUrlDecode(value));
   }
   return out;
+}
+
+/**
+ * A key the classifier reads that comes after the first PHP_MAX_INPUT_VARS_FLOOR pairs (every piece
+ * between separators counts, empty ones too, so that we never count fewer than PHP does), or undefined.
+ */
+export function lateMatteringKey(qs: string, separators = '&'): string | undefined {
+  if (qs.length < PHP_MAX_INPUT_VARS_FLOOR) return undefined;
+  const pairs = separators === '&' ? qs.split('&') : qs.split(new RegExp(`[${escapeClass(separators)}]`));
+  for (let i = PHP_MAX_INPUT_VARS_FLOOR; i < pairs.length; i++) {
+    const pair = pairs[i]!;
+    const eq = pair.indexOf('=');
+    const k = normaliseKey(phpUrlDecode(eq < 0 ? pair : pair.slice(0, eq)));
+    if (k !== null && MATTERING_KEYS.has(k.key)) return k.key;
+  }
+  return undefined;
 }
 
 /** `$_COOKIE` from a Cookie header: `;`-separated, names raw, values rawurldecoded, first wins. */

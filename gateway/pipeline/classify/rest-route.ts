@@ -58,8 +58,10 @@ export function readRestTarget(route: RestRoute, request: ReadonlyMap<string, st
   if (tail.length > 0 && tail[tail.length - 1]!.toLowerCase() === 'index.php') tail = tail.slice(0, -1);
   let methodSegment: string | undefined;
   let webhook: { userId: string; code: string } | undefined;
-  if (route.entry !== 'services_index' && tail.length >= 2) {
-    webhook = { userId: tail[0]!, code: tail[1]! };
+  // The services index reached by PATH_INFO (`/bitrix/services/rest/index.php/1/<code>/user.current`)
+  // carries a webhook the same way `/rest/` does: read it so (counted, blocked, its code redacted).
+  if (tail.length >= 2) {
+    webhook = { userId: phpIntval(tail[0]!), code: tail[1]! };
     methodSegment = tail[2];
   } else if (route.entry !== 'services_index' || tail.length === 1) {
     // The services index: only a lone PATH_INFO segment passes for a method name; a longer tail
@@ -69,7 +71,7 @@ export function readRestTarget(route: RestRoute, request: ReadonlyMap<string, st
   if (webhook === undefined) {
     const userId = plain(request.get('aplogin'));
     const code = plain(request.get('ap'));
-    if (userId !== undefined && code !== undefined) webhook = { userId, code };
+    if (userId !== undefined && code !== undefined) webhook = { userId: phpIntval(userId), code };
   }
   // The services index names no method in its own path: there `$_REQUEST['method']` is what the
   // portal reads, and a PATH_INFO tail is only our best guess.
@@ -87,6 +89,33 @@ function splitFormat(method: string): { method: string; format: 'json' | 'xml' }
     if (suffix === 'json' || suffix === 'xml') return { method: method.slice(0, dot), format: suffix };
   }
   return { method, format: 'json' };
+}
+
+/**
+ * The webhook's user id as the portal reads it: PHP's `(int)` of the string (`intval`), so `01`, `+1`,
+ * ` 1`, `1abc` and `1.9` are all user 1, and one webhook has one key whatever the spelling. PHP 8:
+ * leading whitespace, a sign, digits (a leading-numeric prefix is enough); a decimal or exponent form
+ * is truncated; overflow saturates at PHP_INT_MAX/MIN; anything else is 0.
+ */
+export function phpIntval(text: string): string {
+  const m = /^[ \t\n\r\v\f]*([+-]?)(\d+(?:\.\d*)?|\.\d+)([eE][+-]?\d+)?/.exec(text);
+  if (!m) return '0';
+  const [, sign, number, exponent] = m as unknown as [string, string, string, string | undefined];
+  if (exponent === undefined && !number.includes('.')) {
+    const digits = number.replace(/^0+(?=\d)/, '');
+    const value = BigInt(`${sign}${digits}`);
+    return clampInt64(value).toString();
+  }
+  const f = Number(`${sign}${number}${exponent ?? ''}`);
+  if (!Number.isFinite(f)) return f > 0 ? INT64_MAX.toString() : INT64_MIN.toString();
+  return clampInt64(BigInt(Math.trunc(f))).toString();
+}
+
+const INT64_MAX = 9223372036854775807n;
+const INT64_MIN = -9223372036854775808n;
+
+function clampInt64(v: bigint): bigint {
+  return v > INT64_MAX ? INT64_MAX : v < INT64_MIN ? INT64_MIN : v;
 }
 
 function plain(v: string | undefined): string | undefined {

@@ -4,7 +4,8 @@
  *
  * - a password-step failure is a 200 page with the portal's failure text;
  * - the one-time-code form in the answer means the password was right and a second factor is asked
- *   (the portal then sets BITRIX_SM_LOGIN too, so a session cookie alone is not a success);
+ *   (the portal then sets BITRIX_SM_LOGIN too, so a session cookie alone is not a success); in the
+ *   answer to a one-time-code step, the same form means the code was wrong;
  * - a success opens a *logged-in* session: a redirect that sets a session cookie, or any answer that
  *   sets a login cookie (BITRIX_SM_LOGIN, BITRIX_SM_UIDH…: every session-prefix cookie but PHPSESSID);
  *   the anonymous PHPSESSID a portal sets on any first visit is not a login;
@@ -38,6 +39,9 @@ export function detectOutcome(kind: RequestKind, answer: AnswerView, settings: P
   const redirect = status >= 300 && status < 400;
   const loggedIn = cookies.some((name) => name !== ANONYMOUS_SESSION) || (redirect && cookies.length > 0);
   const success = status < 400 && !failedText && !secondFactorAsked && loggedIn;
+  // The one-time-code step answered with its own form again is a wrong code (a failure), not a
+  // second factor being asked: that is what the password step's answer means.
+  if (kind === 'otp') return { success, failure: !success, status, secondFactorAsked: false };
   return { success, failure: !success && !secondFactorAsked, status, secondFactorAsked };
 }
 

@@ -23,13 +23,15 @@ import type { CounterBatcher } from '../sense/counter-batcher';
 import { planFor } from '../sense/plan';
 import { rememberSecondFactor, rememberSuccess, type UserRecord } from '../sense/user-record';
 import { detectOutcome } from './detect';
+import { answerSessionId, OTP_SESSION_MS, otpSessionRecordId, requestSessionId, type OtpSessionRecord } from './otp-session';
 import { applyVerdict, auditWouldHave, type ActDeps } from '../act-stage';
 import { plainAnswer, type Answer } from '../answer';
 import type { PortalAnswer } from '../stages';
 import { bundledCommonPasswords } from '../../signals/password/common-passwords';
 import { passwordSignals } from '../../signals/password/password-signals';
 import { WEAK_STRENGTH_AT_MOST } from '../../signals/remember';
-import { oldPasswordHash, userId } from '../../lockout/subjects';
+import { appTokenSubject, oldPasswordHash, userId } from '../../lockout/subjects';
+import { USER_CURRENT_ANSWER_BYTES, userCurrentId, type AppUsers } from '../../lockout/app-users';
 
 /** Login pages are a few KiB; anything far larger is not a login answer worth holding. */
 export const LOGIN_ANSWER_HOLD_BYTES = 512 * 1024;
@@ -51,6 +53,8 @@ export interface ObserveDeps {
   readonly globalShadow: boolean;
   /** A background write failed (logged and counted by the composition root). */
   readonly onBackgroundError: (err: unknown, what: string) => void;
+  /** Learns which user an app's token acts as, from user.current answers (absent: not learned). */
+  readonly appUsers?: AppUsers;
 }
 
 export function observeStage(deps: ObserveDeps): ObserveStage {
@@ -59,18 +63,25 @@ export function observeStage(deps: ObserveDeps): ObserveStage {
     onHead(ctx, head) {
       const state = ctx.state;
       const kind = ctx.classified!.kind;
+      // An app's user.current answer says which user its token acts as (lockout/app-users.ts): held.
+      const learnApp = kind === 'rest' && head.status === 200 && isAppUserCurrent(deps, ctx) ? { bufferUpTo: USER_CURRENT_ANSWER_BYTES } : undefined;
       // A password change is read even when no policy scores it: its success ends a reset.
-      if (!state) return kind === 'password_change' ? { bufferUpTo: LOGIN_ANSWER_HOLD_BYTES } : undefined;
+      if (!state) return kind === 'password_change' ? { bufferUpTo: LOGIN_ANSWER_HOLD_BYTES } : learnApp;
       if (kind !== 'rest') return { bufferUpTo: LOGIN_ANSWER_HOLD_BYTES };
       // REST streams: the outcome is its status, counted through the batcher (no waiting).
       const outcome = detectOutcome(kind, head, deps.settingsFor(ctx.classified!.portal));
       const counted = recordOutcome(deps, ctx, state, outcome);
       if (counted instanceof Promise) counted.catch((err: unknown) => deps.onBackgroundError(err, 'rest outcome'));
-      return undefined;
+      return learnApp;
     },
     async onAnswer(ctx, answer) {
       const state = ctx.state;
       const c = ctx.classified!;
+      // Only user.current of an app is held among REST answers (its outcome was counted at the head).
+      if (c.kind === 'rest') {
+        learnAppUser(deps, ctx, answer.body);
+        return undefined;
+      }
       const outcome = detectOutcome(c.kind, { status: answer.status, headers: ctx.upstream?.headers ?? {}, body: answer.body }, deps.settingsFor(c.portal));
       if (!state) {
         if (c.kind === 'password_change' && outcome.success) passwordChanged(deps, ctx);
@@ -91,11 +102,28 @@ export function observeStage(deps: ObserveDeps): ObserveStage {
         if (outcome.success && (r.decoy || r.blocked.includes('user'))) return deps.swallow(ctx, answer);
       }
       if (c.kind === 'login' && outcome.success) await learn(deps, ctx, state);
-      else if (c.kind === 'login' && outcome.secondFactorAsked) noteSecondFactor(deps, ctx, state);
+      else if (c.kind === 'login' && outcome.secondFactorAsked) {
+        // Waited for: the client's one-time code must find its session's user.
+        if (c.principal.login) await rememberOtpSession(deps, ctx, c.principal.login);
+        noteSecondFactor(deps, ctx, state);
+      }
       else if (c.kind === 'password_change' && outcome.success) passwordChanged(deps, ctx);
       return undefined;
     },
   };
+}
+
+function isAppUserCurrent(deps: ObserveDeps, ctx: RequestContext): boolean {
+  const c = ctx.classified!;
+  return deps.appUsers !== undefined && c.principal.restVia === 'oauth' && c.rest?.method === 'user.current' && ctx.credentials?.oauthToken !== undefined;
+}
+
+function learnAppUser(deps: ObserveDeps, ctx: RequestContext, body: Buffer | undefined): void {
+  const c = ctx.classified!;
+  const id = userCurrentId(body);
+  const token = ctx.credentials?.oauthToken;
+  if (id === undefined || token === undefined || !deps.appUsers) return;
+  deps.appUsers.learn(c.portal, appTokenSubject(deps.secret, token), id, deps.clock.now());
 }
 
 /**
@@ -132,10 +160,22 @@ function recordOutcome(deps: ObserveDeps, ctx: RequestContext, state: RequestSta
   const score = (): void => {
     if (plan.hasOutcomeRules) state.outcomeVerdict = evaluate(state.policies, 'outcome', c.kind, state.signals, { globalShadow: deps.globalShadow });
   };
+  if (event) state.attemptCounters = countersOf(state.signals);
   const counted = event ? countAndRead(deps, state, c.kind, c.portal, event, plan.outcomeCounters, plan.readAtOutcome, deps.clock.now()) : undefined;
   if (counted instanceof Promise) return counted.then(score);
   score();
   return undefined;
+}
+
+/** The `counters.*` signals by counter name, as they stand now. */
+export function countersOf(signals: Readonly<Record<string, unknown>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  // for…in, not Object.entries: a login has ~50 signals (see observability/event-log.ts).
+  for (const name in signals) {
+    const value = signals[name];
+    if (name.startsWith('counters.') && typeof value === 'number') out[name.slice(9)] = value;
+  }
+  return out;
 }
 
 /**
@@ -148,6 +188,15 @@ function noteSecondFactor(deps: ObserveDeps, ctx: RequestContext, state: Request
   if (!c.principal.login || !state.userId || state.user?.secondFactorSeen) return;
   const record = rememberSecondFactor(state.user, { id: state.userId, portal: c.portal, login: c.principal.login }, deps.clock.now());
   deps.store.put('users', c.portal, record).catch((err: unknown) => deps.onBackgroundError(err, 'remember second factor'));
+}
+
+/** The portal session now waiting for this login's one-time code (otp-session.ts). */
+function rememberOtpSession(deps: ObserveDeps, ctx: RequestContext, login: string): Promise<void> {
+  const c = ctx.classified!;
+  const sid = answerSessionId(ctx.upstream?.headers['set-cookie']) ?? requestSessionId(ctx.head.headers.cookie);
+  if (sid === undefined) return Promise.resolve();
+  const record: OtpSessionRecord = { id: otpSessionRecordId(deps.secret, c.portal, sid), portal: c.portal, login, expiresAtMs: deps.clock.now() + OTP_SESSION_MS };
+  return deps.store.put('portal_facts', c.portal, record).catch((err: unknown) => deps.onBackgroundError(err, 'remember otp session'));
 }
 
 /** After a success of the password step: remember the device, the place, and what the password showed. */

@@ -7,7 +7,7 @@
  *
  * Logins are not batched: a login's counters are exact and read before it is scored.
  */
-import { LRUCache } from 'lru-cache';
+import { boundedTable, usageOf, type TableUsage } from '../../lib/bounded-table';
 import type { RequestKind } from '../request';
 import type { CounterOp, Store } from '../../store/port';
 
@@ -32,9 +32,13 @@ interface Known {
 export class CounterBatcher {
   private queue: { op: CounterOp; atMs: number; kind: RequestKind }[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private readonly known = new LRUCache<string, Known>({ max: 200_000 });
+  private readonly known = boundedTable<Known>({ maxEntries: 200_000, maxBytes: 64 * 1024 * 1024, valueBytes: 96 });
 
   constructor(private readonly opts: CounterBatcherOptions) {}
+
+  usage(): TableUsage {
+    return usageOf(this.known);
+  }
 
   /** Queues the adds and answers every op from what is known now, synchronously. */
   apply(ops: readonly CounterOp[], kind: RequestKind): number[] {

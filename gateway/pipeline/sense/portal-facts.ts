@@ -2,6 +2,7 @@
  * Facts about a whole portal (`user.active_employees_on_portal`), read from the store's user records
  * and kept for a minute: a count over every user is not something to recompute per request.
  */
+import { boundedTable } from '../../lib/bounded-table';
 import type { Clock } from '../../lib/clock';
 import type { BlockView } from '../../lockout/block-view';
 import type { PortalFacts } from '../../signals/history';
@@ -11,7 +12,7 @@ import type { UserRecord } from './user-record';
 const FRESH_MS = 60_000;
 
 export class PortalFactsCache {
-  private readonly cache = new Map<string, { facts: PortalFacts; atMs: number }>();
+  private readonly cache = boundedTable<{ facts: PortalFacts; atMs: number }>({ maxEntries: 10_000, maxBytes: 4 * 1024 * 1024, valueBytes: 64 });
 
   constructor(
     private readonly store: Store,

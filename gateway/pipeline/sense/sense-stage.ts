@@ -41,6 +41,9 @@ import type { PortalFactsCache } from './portal-facts';
 import type { PortalFacts, UserHistory } from '../../signals/history';
 import type { Answer } from '../answer';
 import { historyOf, userId, type UserRecord } from './user-record';
+import { otpSessionRecordId, requestSessionId, type OtpSessionRecord } from '../outcome/otp-session';
+import type { BlockView } from '../../lockout/block-view';
+import { prepareDecoy } from '../../lockout/decoy/prepare';
 
 export interface SenseDeps {
   readonly store: Store;
@@ -53,6 +56,8 @@ export interface SenseDeps {
   readonly batcher?: CounterBatcher;
   /** Portal-wide facts (active employees), cached; absent: unknown (0). */
   readonly portalFacts?: PortalFactsCache;
+  /** Live blocks: a one-time-code step of a blocked user (known from its session) gets the decoy. */
+  readonly view?: BlockView;
   /** What a request of each kind gets when the store cannot count (storeOptions.failureModes). */
   readonly failureModes: Readonly<Record<string, FailureMode>>;
 }
@@ -68,11 +73,31 @@ export function senseStage(deps: SenseDeps): BeforeStage {
       const kind = ctx.classified!.kind;
       const plan = planFor(set, kind);
       if (!plan.active) return undefined; // nothing reads this kind: no work, no promise
-      const done = sense(deps, ctx, set, plan);
+      // The one-time-code step's user is its portal session's, never the form's (otp-session.ts).
+      const done = kind === 'otp' ? otpUser(deps, ctx).then(() => sense(deps, ctx, set, plan)) : sense(deps, ctx, set, plan);
       const verdict = (): Answer | undefined => (ctx.state?.storeUnavailable && deps.failureModes[kind] === 'fail_closed' ? STORE_DOWN : undefined);
       return done instanceof Promise ? done.then(verdict) : verdict();
     },
   };
+}
+
+/**
+ * Sets the OTP step's login to the one its PHP session was left pending for, or removes it: PHP
+ * ignores a USER_LOGIN sent with the code, so an attacker could otherwise spread guesses over made-up
+ * users. A store that cannot answer leaves the step without a user (counted by address).
+ */
+async function otpUser(deps: SenseDeps, ctx: RequestContext): Promise<void> {
+  const c = ctx.classified!;
+  const sid = requestSessionId(ctx.head.headers.cookie);
+  let login: string | undefined;
+  if (sid !== undefined) {
+    const record = await deps.store.get<OtpSessionRecord>('portal_facts', c.portal, otpSessionRecordId(deps.secret, c.portal, sid)).catch(() => undefined);
+    if (record && record.expiresAtMs > deps.clock.now()) login = record.login;
+  }
+  const { login: _formLogin, ...rest } = c.principal;
+  ctx.classified = { ...c, principal: login !== undefined ? { ...rest, login } : rest };
+  // The enforce stage could not know whose step this is (it reads no store): the user's block, here.
+  if (login !== undefined && deps.view?.find(c.portal, 'user', userId(deps.secret, c.portal, login))) prepareDecoy(ctx, 'user_blocked');
 }
 
 /** `group.name` strings, made once per name (put runs for every group of every request). */
@@ -228,13 +253,15 @@ function assign(state: RequestState, names: readonly string[], values: readonly 
 }
 
 /**
- * The values buckets are keyed by. Personal and secret values are keyed hashes; the device is the
- * cookie's id when the client has a valid one, its fingerprint otherwise.
+ * The values buckets are keyed by. Personal and secret values are keyed hashes. The device is the
+ * identity that made it known for this user (its cookie's id, or its fingerprint), and otherwise the
+ * client's address: an unknown device's cookie or user agent costs nothing to change, its address does
+ * (DeviceSense.countingKey).
  */
 function counterKeys(deps: SenseDeps, ctx: RequestContext, state: RequestState, plan: SensePlan, ip: string): CounterKeys {
   const c = ctx.classified!;
   const creds = ctx.credentials ?? {};
-  const device = state.device ? state.device.deviceId || state.device.signals.fingerprint : '';
+  const device = state.device ? state.device.countingKey || (ip ? `ip:${ip}` : '') : '';
   const keys: { -readonly [K in keyof CounterKeys]: CounterKeys[K] } = {
     portal: c.portal,
     ...subjectsOf(deps.secret, c, creds, ip, deps.ipPrefix),

@@ -63,7 +63,7 @@ export const COUNTER_KEY_DESCRIPTIONS: Readonly<Record<CounterKey, string>> = {
   user: 'the login name (user.login), as a keyed hash in the store',
   ip: 'the client address (request.ip)',
   ip_prefix: 'the client network, /24 or /64 (request.ip_prefix)',
-  device: 'the device cookie id or fingerprint (device.fingerprint); the client IP when there is neither',
+  device: "the identity that made the device known for this user: its cookie's id (device.known_by == 'cookie') or its fingerprint ('fingerprint'); for a device not known, the client IP (a cookie or user agent costs an attacker nothing to change)",
   webhook: 'the incoming webhook (portal + webhook user id; the code is never used)',
   app: 'the OAuth application (rest.app)',
   method: 'the REST method (rest.method)',

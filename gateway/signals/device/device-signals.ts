@@ -6,6 +6,13 @@
  * for this user before. The fingerprint is shared by every look-alike browser (fingerprint.ts), so
  * `device.known_by` says which it was: a policy that must not trust a look-alike asks for
  * `device.known_by == 'cookie'`.
+ *
+ * Known-ness and counting use one identity (`countingKey`): a device known by its cookie is counted
+ * under that cookie's id; one known by fingerprint only, under the fingerprint; any other, under the
+ * client's address. A signed cookie that is not among this user's known ids (minted at a success of
+ * another user, or another portal, or never used by anyone) is worth nothing as an identity: anyone
+ * can get fresh ones, so it must not open a fresh counter (issue 15: a copied user agent and a new
+ * cookie every 25 guesses let 150 guesses through).
  */
 import type { RequestHead } from '../../pipeline/request';
 import type { Secret } from '../keyed-hash';
@@ -53,6 +60,11 @@ export interface DeviceSense {
   readonly deviceId: string;
   /** When that cookie was issued, 0 when none. */
   readonly cookieIssuedAtMs: number;
+  /**
+   * What counters keyed `by: [device]` count this request under: `c:<id>` (known by cookie),
+   * `f:<fingerprint>` (known by fingerprint only), or '' (not known: the caller keys by the address).
+   */
+  readonly countingKey: string;
 }
 
 export function deviceSignals(
@@ -70,6 +82,7 @@ export function deviceSignals(
     traits,
     deviceId: cookie.valid ? cookie.deviceId : '',
     cookieIssuedAtMs: cookie.valid ? cookie.issuedAtMs : 0,
+    countingKey: byCookie ? `c:${cookie.deviceId}` : byFingerprint ? `f:${fingerprint}` : '',
     signals: {
       known: byCookie || byFingerprint,
       known_by: byCookie ? 'cookie' : byFingerprint ? 'fingerprint' : '',

@@ -7,6 +7,7 @@
  * once the journal has it (fsynced under the default policy). A caller that saw put() resolve knows
  * the record survives SIGKILL; a caller whose put() rejected (PC_ERR_STORE_JOURNAL) knows it may not.
  */
+import type { TableUsage } from '../../lib/bounded-table';
 import path from 'node:path';
 import type { Clock } from '../../lib/clock';
 import { PortcullisError } from '../../lib/errors';
@@ -125,6 +126,10 @@ export class MemoryStore implements Store {
 
   health(): StoreHealth {
     return { state: 'ok' };
+  }
+
+  tableUsage(): Readonly<Record<string, TableUsage>> {
+    return { store_counters: this.counterTable.usage() };
   }
 
   async close(): Promise<void> {

@@ -23,7 +23,8 @@ import type { AuditEvent, AuditQuery, Change, Collection, CounterOp, CounterResu
 import { isLive } from '../record-table';
 import { Cluster } from 'ioredis';
 import { createRedisClient, createSubscriber, waitReady, type RedisClient } from './connect';
-import { auditKey, CHANGES_CHANNEL, counterKey, PORTALS_KEY, recordsKey } from './keys';
+import { auditKey, CHANGES_CHANNEL, counterKey, PORTALS_KEY, recordsKey, SEEDED_KEY, tombstonesKey, versionsKey } from './keys';
+import { TOMBSTONE_KEEP_MS, type PortalSnapshot, type ReseedCounts, type Tombstone, type VersionedRecord } from '../reseed';
 import { readLua } from './scripts';
 import { UnconfirmedWrites } from './unconfirmed-writes';
 import type { StoreConfig } from '../../config/types';
@@ -58,7 +59,13 @@ interface Envelope {
 
 interface ScriptClient {
   pcCounters(numKeys: number, ...args: (string | number)[]): Promise<number[]>;
+  pcReseed(...keysThenArgs: (string | number)[]): Promise<number[]>;
 }
+
+const ALL_COLLECTIONS: readonly Collection[] = ['blocks', 'unblock_requests', 'users', 'devices', 'portal_facts'];
+
+/** While failures go on, at most one is logged per this long (the rest are counted for the outage summary). */
+const FAILURE_LOG_EVERY_MS = 60_000;
 
 /** Queries read the audit zset in pages of this many events until `limit` matches are found. */
 const AUDIT_PAGE = 500;
@@ -72,6 +79,10 @@ export class RedisStore implements Store {
   private readonly knownPortals = new Set<string>();
   private readonly unconfirmed: UnconfirmedWrites;
   private downSinceMs: number | null = null;
+  /** Failed calls and connection errors since the client was last ready: only the first is logged. */
+  private failuresSinceReady = 0;
+  private failuresUnreported = 0;
+  private lastFailureLoggedMs = 0;
   private subscriberReadyCount = 0;
   private subscribed: Promise<unknown> | null = null;
   private closed = false;
@@ -95,6 +106,7 @@ export class RedisStore implements Store {
   static async open(config: RedisStoreConfig, options: RedisStoreOptions): Promise<RedisStore> {
     const client = createRedisClient(config, { commandTimeoutMs: options.commandTimeoutMs });
     client.defineCommand('pcCounters', { lua: readLua('counters.lua') });
+    client.defineCommand('pcReseed', { numberOfKeys: 3, lua: readLua('reseed.lua') });
     const subscriber = createSubscriber(client);
     const store = new RedisStore(client, subscriber, options);
     store.watch();
@@ -156,12 +168,16 @@ export class RedisStore implements Store {
     return (this.client as unknown as ScriptClient).pcCounters(keys.length, ...keys, ...args);
   }
 
-  async put(collection: Collection, portal: string, record: StoredRecord): Promise<void> {
+  /**
+   * `atMs` is the write's version (default now): kept beside the record, and a put clears the id's
+   * tombstone, so that a re-seed after Redis lost its data keeps the newest of each id (../reseed.ts).
+   */
+  async put(collection: Collection, portal: string, record: StoredRecord, atMs = this.options.clock.now()): Promise<void> {
     await this.command('put', async () => {
       const json = JSON.stringify(record);
-      await this.confirmed(collection, (b) => b.hset(recordsKey(collection, portal), record.id, json), portal);
+      await this.confirmed(collection, (b) => b.hset(recordsKey(collection, portal), record.id, json).hset(versionsKey(collection, portal), record.id, atMs).zrem(tombstonesKey(collection, portal), record.id), portal);
     });
-    await this.publish({ collection, portal, id: record.id, op: 'put', value: record, origin: this.options.origin, atMs: this.options.clock.now() });
+    await this.publish({ collection, portal, id: record.id, op: 'put', value: record, origin: this.options.origin, atMs });
   }
 
   async get<T extends StoredRecord>(collection: Collection, portal: string, id: string): Promise<T | undefined> {
@@ -170,13 +186,20 @@ export class RedisStore implements Store {
     const record = JSON.parse(json) as T;
     if (isLive(record, this.options.clock.now())) return record;
     // Expired: sweep it now; other replicas reading it also drop it, whoever is first.
-    await this.command('sweep', () => this.client.hdel(recordsKey(collection, portal), id));
+    await this.command('sweep', () => Promise.all([this.client.hdel(recordsKey(collection, portal), id), this.client.hdel(versionsKey(collection, portal), id)]));
     return undefined;
   }
 
-  async delete(collection: Collection, portal: string, id: string): Promise<void> {
-    await this.command('delete', () => this.confirmed(collection, (b) => b.hdel(recordsKey(collection, portal), id), portal));
-    await this.publish({ collection, portal, id, op: 'delete', origin: this.options.origin, atMs: this.options.clock.now() });
+  /**
+   * Leaves a tombstone (the id, scored by `atMs`) so that no replica's re-seed brings the record back
+   * (../reseed.ts); tombstones older than TOMBSTONE_KEEP_MS are trimmed on the way.
+   */
+  async delete(collection: Collection, portal: string, id: string, atMs = this.options.clock.now()): Promise<void> {
+    const gone = tombstonesKey(collection, portal);
+    await this.command('delete', () =>
+      this.confirmed(collection, (b) => b.hdel(recordsKey(collection, portal), id).hdel(versionsKey(collection, portal), id).zadd(gone, atMs, id).zremrangebyscore(gone, '-inf', atMs - TOMBSTONE_KEEP_MS), portal),
+    );
+    await this.publish({ collection, portal, id, op: 'delete', origin: this.options.origin, atMs });
   }
 
   async list<T extends StoredRecord>(collection: Collection, portal: string | '*'): Promise<T[]> {
@@ -192,7 +215,7 @@ export class RedisStore implements Store {
         if (isLive(record, nowMs)) out.push(record);
         else expired.push(id);
       }
-      if (expired.length > 0) sweeps.push(this.client.hdel(recordsKey(collection, portals[i]!), ...expired));
+      if (expired.length > 0) sweeps.push(this.client.hdel(recordsKey(collection, portals[i]!), ...expired), this.client.hdel(versionsKey(collection, portals[i]!), ...expired));
     });
     await this.command('sweep', () => Promise.all(sweeps));
     return out;
@@ -252,6 +275,88 @@ export class RedisStore implements Store {
     this.unconfirmed.close();
     this.subscriber.disconnect();
     this.client.disconnect();
+  }
+
+  /**
+   * Every record of every portal with its version, and the tombstones: what the resilient store
+   * compares its local view with after a reconnect or an outage (../reseed.ts). Expired records are
+   * left out (and swept by the next list()).
+   */
+  async snapshot(): Promise<PortalSnapshot[]> {
+    const portals = await this.portals();
+    const nowMs = this.options.clock.now();
+    return this.command('snapshot', () =>
+      Promise.all(
+        portals.map(async (portal) => {
+          const collections = await Promise.all(
+            ALL_COLLECTIONS.map(async (collection) => {
+              const [records, versions, gone] = await Promise.all([
+                this.client.hgetall(recordsKey(collection, portal)),
+                this.client.hgetall(versionsKey(collection, portal)),
+                this.client.zrange(tombstonesKey(collection, portal), 0, -1, 'WITHSCORES'),
+              ]);
+              const live: VersionedRecord[] = [];
+              for (const [id, json] of Object.entries(records)) {
+                const record = JSON.parse(json) as StoredRecord;
+                if (isLive(record, nowMs)) live.push({ record, versionMs: Number(versions[id] ?? -1) });
+              }
+              const tombstones: Tombstone[] = [];
+              for (let i = 0; i + 1 < gone.length; i += 2) tombstones.push({ id: gone[i]!, atMs: Number(gone[i + 1]) });
+              return { collection, records: live, tombstones };
+            }),
+          );
+          return { portal, collections };
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Puts back records and tombstones this replica holds and Redis lacks, each only where Redis has no
+   * newer version of the id (./reseed.lua: atomic per portal and collection, so replicas re-seeding at
+   * once agree), and re-adds the portal to the portal set.
+   */
+  async reseed(collection: Collection, portal: string, records: readonly VersionedRecord[], tombstones: readonly Tombstone[]): Promise<ReseedCounts> {
+    const args: (string | number)[] = [records.length];
+    for (const { record, versionMs } of records) args.push(record.id, JSON.stringify(record), versionMs);
+    for (const t of tombstones) args.push(t.id, t.atMs);
+    const keys = [recordsKey(collection, portal), versionsKey(collection, portal), tombstonesKey(collection, portal)];
+    const [restored = 0, skipped = 0, lifted = 0] = await this.command('reseed', async () => {
+      const counts = await (this.client as unknown as ScriptClient).pcReseed(...keys, ...args);
+      await this.client.sadd(PORTALS_KEY, portal);
+      return counts.map(Number);
+    });
+    this.notePortal(portal);
+    return { restored, skipped, lifted };
+  }
+
+  /**
+   * The resilient store's probe: one `EXISTS pc:seeded` (as cheap as a PING) within `timeoutMs`.
+   * Rejects without an answer in time; answers false when the mark left by markSeeded() is gone (Redis
+   * restarted empty, or was flushed, while this process stayed connected).
+   */
+  async probe(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      return (await this.command('probe', () => Promise.race([this.client.exists(SEEDED_KEY), late]))) === 1;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Leaves the mark that probe() looks for: this replica's view and Redis agree as of now. */
+  async markSeeded(): Promise<void> {
+    await this.command('mark', () => this.client.set(SEEDED_KEY, String(this.options.clock.now())));
+  }
+
+  /** Failed calls and connection errors not logged since the last call (the resilient store's outage summary). */
+  takeUnreportedFailures(): number {
+    const n = this.failuresUnreported;
+    this.failuresUnreported = 0;
+    return n;
   }
 
   /** Every portal with records or audit events. */
@@ -322,19 +427,40 @@ export class RedisStore implements Store {
     }
   }
 
+  /**
+   * The first failure after the client was ready is logged; the rest are counted (an outage would
+   * otherwise log a line per request and per reconnect attempt). The resilient store logs the outage
+   * once, a summary with this count at an interval, and the recovery.
+   */
   private noteFailure(err: unknown, what: string): void {
-    this.logger.warn({ code: 'PC_ERR_STORE_UNAVAILABLE', what, err: (err as Error)?.message }, 'store: Redis call failed');
+    if (this.shouldLogFailure()) this.logger.warn({ code: 'PC_ERR_STORE_UNAVAILABLE', what, err: (err as Error)?.message }, 'store: Redis call failed');
+  }
+
+  /** The first failure since the client was ready, or the first for a minute (a connected Redis that times out now and then). */
+  private shouldLogFailure(): boolean {
+    const nowMs = this.options.clock.now();
+    const log = this.failuresSinceReady === 0 || nowMs - this.lastFailureLoggedMs >= FAILURE_LOG_EVERY_MS;
+    this.failuresSinceReady++;
+    if (log) this.lastFailureLoggedMs = nowMs;
+    else this.failuresUnreported++;
+    return log;
   }
 
   private watch(): void {
     const markDown = (): void => {
       this.downSinceMs ??= this.options.clock.now();
     };
-    this.client.on('error', (err: Error) => this.logger.warn({ code: 'PC_ERR_STORE_UNAVAILABLE', err: err.message }, 'store: Redis connection error'));
+    this.client.on('error', (err: Error) => {
+      if (this.shouldLogFailure()) this.logger.warn({ code: 'PC_ERR_STORE_UNAVAILABLE', err: err.message }, 'store: Redis connection error');
+    });
     this.client.on('close', markDown);
     this.client.on('end', markDown);
     this.client.on('ready', () => {
       this.downSinceMs = null;
+      this.failuresSinceReady = 0;
+      // The server may have restarted empty: every portal goes back into the portal set with its next
+      // write (a replay after an outage included), or list('*') and mirrors would never see it.
+      this.knownPortals.clear();
       this.unconfirmed.connected();
     });
 
