@@ -27,6 +27,7 @@ import type { AddressInfo } from 'node:net';
 import { createEdgeServer } from '../../gateway/edge/server';
 import { Upstream } from '../../gateway/edge/forward';
 import { createWebSocketRelay } from '../../gateway/edge/websocket';
+import { systemClock } from '../../gateway/lib/clock';
 import { CidrSet } from '../../gateway/lib/ip';
 import { classifyStage } from '../../gateway/pipeline/classify-stage';
 import { canonicalPortal } from '../../gateway/pipeline/classify/host';
@@ -176,8 +177,9 @@ const show = (g: GenRequest): string => {
     upstream = new Upstream(upstreamUrl, config.limits);
     edge = createEdgeServer({
       config,
+      clock: systemClock,
       pipeline: composePipeline({
-        before: [classifyStage(config.portalAliases)],
+        before: [classifyStage({ aliases: config.portalAliases })],
         observe: [],
         record: [{ name: 'record', run: (ctx) => { last.seen = { classified: ctx.classified, status: ctx.status, ...(ctx.errorCode ? { errorCode: ctx.errorCode } : {}) }; } }],
       }),

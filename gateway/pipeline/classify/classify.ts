@@ -11,6 +11,7 @@
  * - a key the classifier reads past the first 1000 pairs of the query (max_input_vars, php-params.ts);
  * - login fields the portal reads one way or another depending on its php.ini (a cookie that
  *   contradicts the form; a query a `;`-splitting portal reads otherwise; see auth-form.ts);
+ * - a Basic/Digest login together with a one-time-code, recovery or change form: the portal runs both;
  * - a non-empty AUTH_FORM (or `bx_hit_hash`) on a path that may be REST: the canonical path takes the union of every
  *   layer's reading, so a spelling such as `/rest./` or `/REST/` can be REST to the classifier and a
  *   page (whose prolog runs the login) to the portal. Such a request is neither a REST call nor a login
@@ -102,6 +103,11 @@ export function classify(head: RequestHead, form: FormFields | undefined, _opts:
     // Basic/Digest run first in the prolog, on every request; one principal per request, so the
     // header's login is the one reported, and the reason names the form too.
     const reason = decision ? `${httpLogin.reason}+${decision.reason}` : httpLogin.reason;
+    // The prolog also runs a one-time-code, recovery or change form after the header's login: two
+    // attempts of two kinds in one request, which no one kind counts (found by the differential test).
+    if (decision !== undefined && decision.kind !== 'login' && decision.kind !== 'other') {
+      return refuse(target, result(portal, decision.kind, path, httpLogin.principal, reason, {}), 'header_login_with_form');
+    }
     const formLogin = decision?.principal.login;
     const principal = formLogin && formLogin !== httpLogin.principal.login ? { ...httpLogin.principal, alsoLogins: [formLogin] } : httpLogin.principal;
     return { ...result(portal, 'login', path, principal, reason, httpLogin.credentials), target };
