@@ -103,6 +103,11 @@ export function sniffedBody(prefix: readonly Buffer[], req: IncomingMessage, sni
     if (held && !out.push(held)) req.pause();
     held = chunk;
   };
+  // A login found in the prefix destroys `out` before undici has attached its listeners, and when a
+  // stage answers first nothing ever reads it; the edge reads the reason back from `out.errored`, so
+  // the 'error' event itself is expected and dropped here (without a listener it is a stray uncaught
+  // exception).
+  out.on('error', () => undefined);
   for (const c of prefix) take(c);
   req.on('data', take);
   req.once('end', () => {

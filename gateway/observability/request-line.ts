@@ -10,7 +10,8 @@
  * second_factor); the outcome phase's action and rules; `store: "unavailable"` when counters were
  * missing.
  *
- * `path` is the classifier's canonical path, in which a webhook code is already replaced by `{code}`;
+ * `path` is the classifier's canonical path, already redacted (pipeline/classify/redact-path.ts): a
+ * webhook code replaced by `{code}`, anything else under or near a REST entry point cut (`/rest/…`);
  * no query string, header, cookie or body value is ever copied in.
  */
 import type { RequestContext } from '../pipeline/context';

@@ -6,30 +6,20 @@
  * collection and every file of the state folder (journal, events.jsonl) is searched for every
  * secret used. Zero hits.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
+import fc from 'fast-check';
 import { request } from 'undici';
-import type { Collection } from '../../gateway/store/port';
+import { GEN_SECRETS, requests } from './php-requests';
 import { ADMIN_TOKEN, eventually, startStack, type Stack } from '../helpers/stack';
-import { ADMIN_HOOK, APP_TOKEN, BOB_HOOK, BOB_PASSWORD, bobId } from './helpers';
+import { startRedisServer, stopAll, type RedisServer } from '../helpers/processes';
+import { ADMIN_HOOK, APP_TOKEN, BOB_HOOK, BOB_PASSWORD, bobId, buildRaw, multipartBody, rawExchange, type RawRequest } from './helpers';
+import { adminAnswers, gatewayOutputs, redisContents, searchSecrets } from './secret-search';
 
-const COLLECTIONS: readonly Collection[] = ['blocks', 'unblock_requests', 'users', 'devices', 'portal_facts'];
 const FORM = 'application/x-www-form-urlencoded';
 const LAPTOP = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36';
 const REFRESH_TOKEN = 'demorefreshtoken00000000000000000000000000000001';
 const CLIENT_SECRET = 'DemoAppSecret0000000000000000000000000000000001';
 const NEW_PASSWORD = 'Zq8-Fresh-Start-2026!bob';
 const GUESSES = Array.from({ length: 35 }, (_, i) => `Gx7-guess-${i}-wrongpass`);
-
-function filesUnder(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const p = path.join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...filesUnder(p));
-    else out.push(p);
-  }
-  return out;
-}
 
 describe('no secret is logged, counted, audited or stored', () => {
   let s: Stack;
@@ -105,35 +95,137 @@ describe('no secret is logged, counted, audited or stored', () => {
 
   test('zero hits in logs, metrics, audit, store records and the state folder', async () => {
     expect(secrets.size).toBeGreaterThan(40);
-    const places: [string, string][] = [];
-    places.push(['log lines', s.rawLogs()]);
-    const metrics = await request(`${s.gw.adminUrl}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
-    const metricsText = await metrics.body.text();
-    expect(metrics.statusCode).toBe(200);
-    places.push(['/metrics', metricsText]);
-    const audit = await s.gw.store.queryAudit({ limit: 10_000 });
-    expect(audit.length).toBeGreaterThan(3);
-    places.push(['audit events', JSON.stringify(audit)]);
-    for (const c of COLLECTIONS) places.push([`store ${c}`, JSON.stringify(await s.gw.store.list(c, '*'))]);
-    const files = filesUnder(s.gw.config.stateDir);
-    expect(files.map((f) => path.basename(f))).toEqual(expect.arrayContaining(['events.jsonl']));
-    for (const f of files) places.push([`state file ${path.relative(s.gw.config.stateDir, f)}`, readFileSync(f).toString('latin1')]);
-
-    const search = (where: [string, string][]): string[] => {
-      const found: string[] = [];
-      for (const [place, text] of where) {
-        const lower = text.toLowerCase();
-        for (const [value, what] of secrets) {
-          const forms = new Set([value, encodeURIComponent(value), Buffer.from(value).toString('base64')]);
-          for (const f of forms) if (f.length >= 6 && (text.includes(f) || lower.includes(f.toLowerCase()))) found.push(`${place}: ${what} (${value.slice(0, 4)}…)`);
-        }
-      }
-      return found;
-    };
+    const { places, files, audit } = await gatewayOutputs(s);
+    expect(audit).toBeGreaterThan(3);
+    expect(places.some(([where]) => where.endsWith('events.jsonl'))).toBe(true);
     // The search itself can fail: a canary with an encoded password is found.
-    expect(search([['canary', `{"x":"${encodeURIComponent(BOB_PASSWORD)}"}`]])).not.toEqual([]);
-    const hits = search(places);
-    process.stdout.write(`secrets: ${secrets.size} secret values searched in ${places.length} places (${files.length} state files, ${audit.length} audit events); ${hits.length} hits${hits.length ? `:\n  ${[...new Set(hits)].join('\n  ')}` : ''}\n`);
-    expect([...new Set(hits)]).toEqual([]);
+    expect(searchSecrets(secrets, [['canary', `{"x":"${encodeURIComponent(BOB_PASSWORD)}"}`]])).not.toEqual([]);
+    const hits = searchSecrets(secrets, places);
+    process.stdout.write(`secrets: ${secrets.size} secret values searched in ${places.length} places (${files} state files, ${audit} audit events); ${hits.length} hits${hits.length ? `:\n  ${hits.join('\n  ')}` : ''}\n`);
+    expect(hits).toEqual([]);
+  });
+});
+
+/**
+ * Issue 15 §3: the generator's secrets (test/security/php-requests.ts: a password, an OTP code, a check
+ * word, a webhook code, an OAuth token) in every place it can put them (query, url-encoded, multipart
+ * and JSON bodies, cookies, Basic, Bearer, every REST path form, look-alikes of REST entry points),
+ * then the same generated requests at random, through the real gateway on the embedded store and on a
+ * real redis-server. Every output, the admin API's answers and the Redis server's whole contents are
+ * searched: zero hits. Runs: PORTCULLIS_SECRETS_RUNS generated requests (default 150).
+ */
+const RUNS = Math.max(1, Number(process.env.PORTCULLIS_SECRETS_RUNS ?? 150));
+const SEED = process.env.PORTCULLIS_SECRETS_SEED !== undefined ? Number(process.env.PORTCULLIS_SECRETS_SEED) : Date.now() % 2 ** 31;
+const S = GEN_SECRETS;
+const GEN_SECRET_KINDS: readonly [string, string][] = [[S.password, 'password'], [S.otp, 'OTP code'], [S.checkword, 'check word'], [S.webhookCode, 'webhook code'], [S.oauthToken, 'OAuth token']];
+/** A session cookie value is a secret too. */
+const SESSION_ID = 'Sess-5e1d0c9b8a7f6e';
+
+/** Path forms a webhook code can take, and look-alikes a portal might route to REST. */
+const CODE_PATHS = [
+  `/rest/1/${S.webhookCode}/user.current.json`, `/rest/1/${S.webhookCode}/`, `/rest/1/${S.webhookCode}`, `/rest/01/${S.webhookCode}/crm.deal.list`,
+  `/rest/1/${S.webhookCode}/crm.deal.add/extra`, `/rest//1//${S.webhookCode}//user.current`, `/REST/1/${S.webhookCode}/user.current.xml`,
+  `/rest/api/1/${S.webhookCode}/user.current`, `/local/rest/1/${S.webhookCode}/user.current`, `/rest/1/${S.webhookCode}/index.php`,
+  `/bitrix/services/rest/index.php/1/${S.webhookCode}/user.current`, `/bitrix/services/rest/index.php/${S.webhookCode}/x`,
+  `/bitrix/services/rest/${S.webhookCode}`, `/bitrix/modules/rest/x/index.php/1/${S.webhookCode}/m`,
+  `/rest./1/${S.webhookCode}/user.current`, `/rest;x/1/${S.webhookCode}/user.current`, `/rest.php/1/${S.webhookCode}/m`, `/rest%20/1/${S.webhookCode}/m`,
+  `/local/rest./1/${S.webhookCode}/m`, `/rest%2F1%2F${S.webhookCode}%2Fuser.current`, `/%72est/1/${S.webhookCode}/user.current`,
+  `/rest/1/${encodeURIComponent(S.webhookCode).replace(/^./, (c) => `%${c.charCodeAt(0).toString(16)}`)}/user.current`,
+];
+
+/** Each secret in each place, one request each. */
+function placedRequests(): RawRequest[] {
+  const out: RawRequest[] = [];
+  const login = { AUTH_FORM: 'Y', TYPE: 'AUTH', USER_LOGIN: 'bob', USER_PASSWORD: S.password };
+  const forms: Record<string, string>[] = [
+    login,
+    { AUTH_FORM: 'Y', TYPE: 'OTP', USER_LOGIN: 'bob', USER_OTP: S.otp },
+    { AUTH_FORM: 'Y', TYPE: 'CHANGE_PWD', USER_LOGIN: 'bob', USER_CHECKWORD: S.checkword, USER_PASSWORD: S.password, USER_CONFIRM_PASSWORD: S.password, USER_CURRENT_PASSWORD: S.password },
+    { auth: S.oauthToken },
+    { access_token: S.oauthToken },
+    { aplogin: '1', ap: S.webhookCode, method: 'user.current' },
+    { grant_type: 'refresh_token', client_id: 'local.x', client_secret: S.oauthToken, refresh_token: S.oauthToken, code: S.oauthToken },
+  ];
+  const pagePaths = ['/auth/', '/crm/', '/rest/user.current.json', '/bitrix/services/rest/index.php', '/oauth/token/', '/rest./', ...CODE_PATHS.slice(0, 3)];
+  for (const p of pagePaths) {
+    for (const f of forms) {
+      const qs = new URLSearchParams(f).toString();
+      out.push({ method: 'GET', target: `${p}?${qs}` });
+      out.push({ method: 'POST', target: p, headers: [['Content-Type', FORM]], body: qs });
+      const mp = multipartBody(Object.entries(f));
+      out.push({ method: 'POST', target: p, headers: [['Content-Type', mp.contentType]], body: mp.body });
+      out.push({ method: 'POST', target: p, headers: [['Content-Type', 'application/json']], body: JSON.stringify(f) });
+      out.push({ method: 'GET', target: p, headers: [['Cookie', Object.entries(f).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('; ')]] });
+    }
+  }
+  for (const p of CODE_PATHS) for (const method of ['GET', 'POST']) out.push({ method, target: p, ...(method === 'POST' ? { headers: [['Content-Type', FORM]], body: 'fields[TITLE]=x' } : {}) });
+  const basic = (u: string, pw: string): string => `Basic ${Buffer.from(`${u}:${pw}`).toString('base64')}`;
+  for (const p of ['/crm/', '/auth/', '/rest/user.current.json', CODE_PATHS[0]!]) {
+    out.push({ target: p, headers: [['Authorization', basic('bob', S.password)]] });
+    out.push({ target: p, headers: [['Authorization', `Digest username="bob", realm="portal", nonce="abc", uri="/", response="${S.password}"`]] });
+    out.push({ target: p, headers: [['Authorization', `Bearer ${S.oauthToken}`]] });
+    out.push({ target: p, headers: [['Cookie', `PHPSESSID=${SESSION_ID}; BITRIX_SM_UIDH=${S.password}`]] });
+  }
+  return out;
+}
+
+describe.each(['embedded', 'redis'] as const)('secrets in every place the generator can put them (%s store)', (store) => {
+  let s: Stack;
+  let redis: RedisServer | undefined;
+  const secrets = new Map<string, string>([...GEN_SECRET_KINDS, [SESSION_ID, 'session id']]);
+
+  beforeAll(async () => {
+    if (store === 'redis') redis = await startRedisServer();
+    s = await startStack({
+      config: { trustedProxies: ['127.0.0.1/32'], ...(redis ? { store: { kind: 'redis' as const, url: redis.url } } : {}) },
+      sim: { restLimit: false },
+    });
+  });
+  afterAll(async () => {
+    await s.close();
+    await stopAll();
+  });
+
+  test(`each secret in each place, then ${RUNS} generated requests (seed ${SEED}): zero hits in every output`, async () => {
+    const port = Number(new URL(s.gw.url).port);
+    const send = async (r: RawRequest): Promise<number> => (await rawExchange(port, buildRaw({ host: 'localhost', ...r }), { timeoutMs: 5000 })).status;
+    const placed = placedRequests();
+    // Enough failed logins for bob to be blocked, so blocks, audit events and notifications exist too.
+    for (let i = 0; i < 35; i++) {
+      const pw = `${S.password}-${i}`;
+      secrets.set(pw, 'guessed password');
+      await send({ method: 'POST', target: '/auth/?login=yes', headers: [['Content-Type', FORM], ['X-Forwarded-For', '203.0.113.66']], body: new URLSearchParams({ AUTH_FORM: 'Y', TYPE: 'AUTH', USER_LOGIN: 'bob', USER_PASSWORD: pw }).toString() });
+    }
+    const statuses = new Map<number, number>();
+    const generated = fc.sample(requests, { numRuns: RUNS, seed: SEED }).map((g) => ({
+      ...g.req,
+      host: 'localhost',
+      target: g.req.target.replace(/^http:\/\/acme\.test/i, 'http://localhost'),
+    }));
+    for (const r of [...placed, ...generated]) {
+      const status = await send(r);
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    }
+    await eventually(() => s.gw.blocks.find('localhost', 'user', bobId()) !== undefined);
+    await new Promise((r) => setTimeout(r, 300)); // journal, event log and Redis write-behind flushes
+
+    const { places, files, audit } = await gatewayOutputs(s);
+    const admin = await adminAnswers(s, ['localhost', 'acme.test'], ['bob']);
+    expect(admin.filter(([where]) => where.endsWith('(200)')).length).toBeGreaterThanOrEqual(admin.length - 1); // bob is unknown on acme.test
+    places.push(...admin);
+    if (redis) {
+      const dump = await redisContents(redis.url);
+      expect(dump).toContain('localhost'); // the dump holds the gateway's data: the search can find things in it
+      places.push(['redis-server contents', dump]);
+    }
+    expect(audit).toBeGreaterThan(0);
+    // The search can fail: each secret, once encoded, is found.
+    for (const [v] of secrets) expect(searchSecrets(secrets, [['canary', `x=${encodeURIComponent(v)}`]])).not.toEqual([]);
+    const hits = searchSecrets(secrets, places);
+    process.stdout.write(
+      `secrets (${store} store): ${placed.length} placed + ${generated.length} generated requests (seed ${SEED}), statuses ${JSON.stringify(Object.fromEntries(statuses))}; ` +
+        `${secrets.size} secret values searched in ${places.length} places (${files} state files, ${audit} audit events, admin answers ${admin.map(([w]) => w.replace(/^admin GET /, '')).join(' ')}); ${hits.length} hits${hits.length ? `:\n  ${hits.join('\n  ')}` : ''}\n`,
+    );
+    expect(hits).toEqual([]);
   });
 });

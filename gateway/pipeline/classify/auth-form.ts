@@ -52,10 +52,58 @@ export function authFormSource(s: FormSources): FormSource | undefined {
   return undefined;
 }
 
+/** The suffix of a decision's reason when the portal's php.ini decides what it reads. */
+export const AMBIGUOUS = ':ambiguous';
+
+/**
+ * The decision, under every reading a portal's php.ini can give; when they differ, the request is
+ * marked `:ambiguous` and refused by the classifier (classify.ts) (the gateway cannot know which principal the
+ * portal checks, and counting one while the portal logs in another lets guesses go uncounted).
+ *
+ * - arg_separator.input "&" (PHP's default) or "&;": with `?USER_LOGIN=bob;USER_PASSWORD=x` one
+ *   portal checks the login `bob;USER_PASSWORD=x`, the other `bob`. An ambiguous decision carries the
+ *   ";" reading's principal: its values never run past a ";", so a secret written after one is not
+ *   taken for a login (and logged).
+ * - request_order "GP" (php.ini-production: cookies are not in $_REQUEST, so here they only fill gaps)
+ *   or no request_order at all (PHP without a php.ini, as the official container images ship:
+ *   variables_order "EGPCS", so a cookie overrides the body). No browser sends USER_LOGIN or TYPE as a
+ *   cookie.
+ *
+ * (A login field past the first 1000 variables, where max_input_vars decides, is refused before this:
+ * php-params.ts lateMatteringKey, php-multipart.ts.)
+ */
 export function decideAuthForm(sources: FormSources, method: string): FormDecision | undefined {
+  const amp = decideOneSeparator({ ...sources, queryAlt: undefined }, method);
+  if (sources.queryAlt === undefined) return amp;
+  const semi = decideOneSeparator({ ...sources, query: sources.queryAlt, queryAlt: undefined }, method);
+  if (sameDecision(amp, semi)) return amp !== undefined && semi?.reason.endsWith(AMBIGUOUS) ? ambiguous(amp) : amp;
+  return ambiguous((semi ?? amp)!);
+}
+
+function decideOneSeparator(sources: FormSources, method: string): FormDecision | undefined {
+  const gp = decideFrom(sources, method, requestFields(sources));
+  if (sources.cookie === undefined || sources.cookie.size === 0) return gp;
+  const cookieWins = requestFields(sources);
+  for (const [k, v] of sources.cookie) cookieWins.set(k, v);
+  const egpcs = decideFrom(sources, method, cookieWins);
+  if (sameDecision(gp, egpcs)) return gp;
+  return ambiguous((gp ?? egpcs)!);
+}
+
+function ambiguous(d: FormDecision): FormDecision {
+  return d.reason.endsWith(AMBIGUOUS) ? d : { ...d, reason: `${d.reason}${AMBIGUOUS}` };
+}
+
+function sameDecision(a: FormDecision | undefined, b: FormDecision | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  const p = a.principal;
+  const q = b.principal;
+  return a.kind === b.kind && p.login === q.login && p.email === q.email && p.phone === q.phone;
+}
+
+function decideFrom(sources: FormSources, method: string, fields: ReadonlyMap<string, string>): FormDecision | undefined {
   const source = authFormSource(sources);
   if (source === undefined) return undefined;
-  const fields = requestFields(sources);
   const get = (k: string): string | undefined => plain(fields.get(k));
   const type = fields.get('TYPE');
   const isPost = method.toUpperCase() === 'POST';

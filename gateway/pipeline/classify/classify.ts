@@ -9,6 +9,9 @@
  * Refused (400) instead of classified, because the portal could read them two ways:
  * - a target whose authority or form a forwarding normaliser would change (target.ts);
  * - a key the classifier reads past the first 1000 pairs of the query (max_input_vars, php-params.ts);
+ * - login fields the portal reads one way or another depending on its php.ini (a cookie that
+ *   contradicts the form; a query a `;`-splitting portal reads otherwise; see auth-form.ts);
+ * - a Basic/Digest login together with a one-time-code, recovery or change form: the portal runs both;
  * - a non-empty AUTH_FORM (or `bx_hit_hash`) on a path that may be REST: the canonical path takes the union of every
  *   layer's reading, so a spelling such as `/rest./` or `/REST/` can be REST to the classifier and a
  *   page (whose prolog runs the login) to the portal. Such a request is neither a REST call nor a login
@@ -26,10 +29,11 @@
  */
 import type { Classified, Credentials, FormFields, Principal, RequestHead, RequestKind, RestVia } from '../request';
 import { readAuthorization, type HeaderCredentials } from './auth-header';
-import { authFormSource, compact, decideAuthForm, hitHash, type FormSources } from './auth-form';
+import { AMBIGUOUS, authFormSource, compact, decideAuthForm, hitHash, type FormSources } from './auth-form';
 import { canonicalPath } from './canonical-path';
 import { canonicalPortal } from './host';
 import { ARRAY_MARKER, lateMatteringKey, mergeRequest, parseCookieVars, parseQuery } from './php-params';
+import { redactNearRest, redactRestPath } from './redact-path';
 import { findRestRoute, readRestTarget, type RestRoute } from './rest-route';
 import { formKind } from './form-body';
 import { parseTarget, type RequestTarget } from './target';
@@ -48,6 +52,7 @@ export interface ClassifyResult {
   readonly refused?: string;
 }
 const NO_FIELDS: ReadonlyMap<string, string> = new Map();
+const LOGIN_COOKIE_HINT = /AUTH|USER|TYPE/;
 const OAUTH_TOKEN_PATH = /^\/oauth\/token(?:\/|$)/i;
 const SESSION_COOKIE = /(?:^|[;,]\s*)(?:PHPSESSID|BITRIX_SM_[A-Za-z0-9_]*)=/i;
 
@@ -83,6 +88,8 @@ export function classify(head: RequestHead, form: FormFields | undefined, _opts:
   const late = lateMatteringKey(target.rawQuery) ?? (sources.queryAlt !== undefined ? lateMatteringKey(target.rawQuery, '&;') : undefined);
   if (late !== undefined) return refuse(target, result(portal, 'other', path, {}, 'refused:input_vars', {}), `input_vars:${late}`);
   const decision = decideAuthForm(sources, head.method);
+  // The portal's php.ini decides which login it reads (auth-form.ts): no principal can be counted for sure.
+  if (decision?.reason.endsWith(AMBIGUOUS)) return refuse(target, result(portal, decision.kind, path, decision.principal, decision.reason, {}), 'ambiguous_login');
   if (rest !== undefined) {
     if (decision !== undefined && decision.kind !== 'other') {
       return refuse(target, result(portal, decision.kind, path, decision.principal, 'refused:login_on_rest_path', {}), 'login_on_rest_path');
@@ -96,6 +103,11 @@ export function classify(head: RequestHead, form: FormFields | undefined, _opts:
     // Basic/Digest run first in the prolog, on every request; one principal per request, so the
     // header's login is the one reported, and the reason names the form too.
     const reason = decision ? `${httpLogin.reason}+${decision.reason}` : httpLogin.reason;
+    // The prolog also runs a one-time-code, recovery or change form after the header's login: two
+    // attempts of two kinds in one request, which no one kind counts (found by the differential test).
+    if (decision !== undefined && decision.kind !== 'login' && decision.kind !== 'other') {
+      return refuse(target, result(portal, decision.kind, path, httpLogin.principal, reason, {}), 'header_login_with_form');
+    }
     const formLogin = decision?.principal.login;
     const principal = formLogin && formLogin !== httpLogin.principal.login ? { ...httpLogin.principal, alsoLogins: [formLogin] } : httpLogin.principal;
     return { ...result(portal, 'login', path, principal, reason, httpLogin.credentials), target };
@@ -181,20 +193,9 @@ function classifyRest(
     reason += `+${httpLogin.reason}`;
   }
   return {
-    classified: { portal, kind: 'rest', path: webhook !== undefined ? redactWebhookCode(path, route, webhook.code) : path, principal: compact(principal), rest: call, reason },
+    classified: { portal, kind: 'rest', path: redactRestPath(path, route, webhook?.code), principal: compact(principal), rest: call, reason },
     credentials: compact(credentials),
   };
-}
-
-/**
- * Classified values never hold secrets, and the webhook code is part of the path: replace that
- * segment with `{code}` (the edge forwards the original target, not this path).
- */
-function redactWebhookCode(path: string, route: RestRoute, code: string): string {
-  if (route.tail[1] !== code) return path;
-  const segments = path.split('/').filter((seg) => seg !== '');
-  segments[segments.length - route.tail.length + 1] = '{code}';
-  return `/${segments.join('/')}${path.endsWith('/') ? '/' : ''}`;
 }
 
 function classifyOAuthToken(
@@ -232,8 +233,9 @@ function httpLoginOf(auth: HeaderCredentials | undefined):
 function loginSources(rawQuery: string, form: FormFields | undefined, cookieHeader: string | undefined): FormSources {
   const query = rawQuery === '' ? undefined : parseQuery(rawQuery);
   const queryAlt = query !== undefined && rawQuery.includes(';') ? parseQuery(rawQuery, '&;') : undefined;
-  // Cookie names are not decoded by PHP, so only a literal "AUTH" can become AUTH_FORM.
-  const cookie = cookieHeader !== undefined && cookieHeader.includes('AUTH') ? parseCookieVars(cookieHeader) : undefined;
+  // Cookie names are not decoded by PHP, so only a literal "AUTH", "USER" or "TYPE" can become a key
+  // the login handler reads (AUTH_FORM, USER_LOGIN, TYPE, …).
+  const cookie = cookieHeader !== undefined && LOGIN_COOKIE_HINT.test(cookieHeader) ? parseCookieVars(cookieHeader) : undefined;
   return { post: form, query, queryAlt, cookie };
 }
 
@@ -245,7 +247,8 @@ function result(
   reason: string,
   credentials: Credentials,
 ): Omit<ClassifyResult, 'target'> {
-  return { classified: { portal, kind, path, principal, reason }, credentials };
+  // Classified values never hold secrets: a look-alike of a REST entry point may carry a webhook code.
+  return { classified: { portal, kind, path: redactNearRest(path), principal, reason }, credentials };
 }
 
 function headerValue(v: string | string[] | undefined): string | undefined {

@@ -1,4 +1,5 @@
 /** The request classifier: the public surface of pipeline/classify. */
+export { AMBIGUOUS } from './auth-form';
 export { classify, headCarriesAuthForm, needsForm, type ClassifyOptions, type ClassifyResult } from './classify';
 export { parseTarget, type RequestTarget } from './target';
 export { canonicalPath } from './canonical-path';

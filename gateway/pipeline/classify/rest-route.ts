@@ -48,7 +48,8 @@ export function findRestRoute(path: string): RestRoute | undefined {
     const at = tail.findIndex((s) => s.toLowerCase() === 'index.php');
     return { entry: 'services_index', tail: at >= 0 ? tail.slice(at + 1) : [] };
   }
-  return { entry: 'services_index', tail: tail[0]?.toLowerCase() === 'index.php' ? tail.slice(1) : tail };
+  // Without `index.php` the path names no script, so nothing after `rest/` is a method.
+  return { entry: 'services_index', tail: tail[0]?.toLowerCase() === 'index.php' ? tail.slice(1) : [] };
 }
 
 /** Method, format and webhook credentials from the route and `$_REQUEST`. */
@@ -62,7 +63,9 @@ export function readRestTarget(route: RestRoute, request: ReadonlyMap<string, st
   if (tail.length >= 2) {
     webhook = { userId: phpIntval(tail[0]!), code: tail[1]! };
     methodSegment = tail[2];
-  } else {
+  } else if (route.entry !== 'services_index' || tail.length === 1) {
+    // The services index: only a lone PATH_INFO segment passes for a method name; a longer tail
+    // (`/1/<code>/<method>`) holds a code, which must not become a logged method.
     methodSegment = tail[0];
   }
   if (webhook === undefined) {
