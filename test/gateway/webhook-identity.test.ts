@@ -80,10 +80,10 @@ describe('a webhook under any spelling is one webhook', () => {
   });
 
   test("rest-webhooks.yaml's leaked-webhook breaker counts every spelling as one webhook, then answers 403", async () => {
-    // Five addresses, each with its own spelling: one webhook seen from 5 IPs. The policy's action is
+    // Five addresses in five networks, each with its own spelling: one webhook seen from 5 IPs. The policy's action is
     // a limit of 0 requests (a breaker): from then on the webhook gets 403, whatever the spelling.
     const statuses: number[] = [];
-    for (let i = 0; i < 5; i++) statuses.push((await call(s, spell(i % 5, spellingsOf(1)[i + 1]!, ADMIN_HOOK, 'user.current'), `203.0.113.${10 + i}`)).status);
+    for (let i = 0; i < 5; i++) statuses.push((await call(s, spell(i % 5, spellingsOf(1)[i + 1]!, ADMIN_HOOK, 'user.current'), `203.0.${110 + i}.10`)).status);
     const after = await call(s, spell(0, '001', ADMIN_HOOK, 'user.current'), '203.0.113.99');
     // (The simulator does not serve the `?aplogin=&ap=` form: its 401 is the portal's, not a refusal.)
     expect(statuses.slice(0, 4).filter((st) => st === 403 || st === 503)).toEqual([]);
