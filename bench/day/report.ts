@@ -200,8 +200,19 @@ export function buildReport(args: {
   // by the block behind them: the portal's REST block, or a limit set on ordinary traffic.
   const integrationOf = new Map<string, Integration>();
   for (const i of pop.integrations) for (const ip of i.ips) integrationOf.set(ip, i);
+  // A limit made on an ordinary call is the ordinary traffic's doing only when no attack had hit that
+  // portal before it: a leaked webhook's counter is fed by the attacker's addresses, and the verdict
+  // falls on whichever call crosses the threshold next, often the integration's own.
+  const attackedFrom = new Map<string, number>();
+  lines.forEach((l, k) => {
+    if (attackOf.has(l.ip) && !attackedFrom.has(l.portal)) attackedFrom.set(l.portal, k);
+  });
   const limitedByOrdinary = new Set<string>();
-  for (const l of lines) if (!attackOf.has(l.ip) && l.kind === 'rest' && l.action === 'limit') limitedByOrdinary.add(l.portal);
+  lines.forEach((l, k) => {
+    if (attackOf.has(l.ip) || l.kind !== 'rest' || l.action !== 'limit') return;
+    const attacked = attackedFrom.get(l.portal);
+    if (attacked === undefined || attacked > k) limitedByOrdinary.add(l.portal);
+  });
   const refusedAnswers = new Map<Integration, Set<string>>();
   let refusedCalls = 0;
   for (const l of lines) {

@@ -34,7 +34,7 @@ export const ERROR_CATALOG = {
   PC_ERR_POLICY_TEST: 'A policy test file names an unknown action, rule or signal, or has no cases.',
   PC_ERR_POLICY_INPUT: 'A request file (policy explain) or an event log line (policy replay) is not a valid record.',
   // Edge (answers to clients; never crash the process)
-  PC_ERR_BAD_REQUEST: 'The request could not be parsed as HTTP/1.1, or the portal could read it more than one way (a target a normaliser would change, a field past max_input_vars, an ambiguous multipart body): answered 400.',
+  PC_ERR_BAD_REQUEST: 'The request could not be parsed as HTTP/1.1, or the portal could read it more than one way (a target a normaliser would change, a field past max_input_vars, an ambiguous multipart body, a login the portal\'s PHP settings could read two ways, an HTTP Basic or Digest login together with a one-time-code or recovery form): answered 400.',
   PC_ERR_BODY_TOO_LARGE: 'A form body over the buffering cap that may reach the login handler (AUTH_FORM in the query, a cookie or the body): answered 413.',
   PC_ERR_BODY_TIMEOUT: 'The client did not send the body in time (answered 408).',
   PC_ERR_UPSTREAM_UNAVAILABLE: 'The portal refused or reset the connection (answered 502).',
