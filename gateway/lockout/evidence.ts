@@ -13,7 +13,7 @@
  * it happened, and the next lift or password change starts a new one.
  */
 import type { Store } from '../store/port';
-import type { UserRecord } from '../pipeline/sense/user-record';
+import { knownOrBlank, type UserRecord } from '../pipeline/sense/user-record';
 
 /** The user part of a counter's bucket key, after the last clearing of the evidence. */
 export function evidenceKey(userSubject: string, evidenceSinceMs: number | undefined): string {
@@ -32,18 +32,7 @@ export async function clearEvidence(
 ): Promise<void> {
   const prior = await store.get<UserRecord>('users', who.portal, who.uid);
   const record: UserRecord = {
-    known: false,
-    admin: false,
-    owner: false,
-    secondFactorSeen: false,
-    weakPasswordSeen: false,
-    knownDeviceIds: [],
-    knownFingerprints: [],
-    countries: [],
-    ...prior,
-    id: who.uid,
-    portal: who.portal,
-    login: prior?.login ?? who.login ?? '',
+    ...knownOrBlank(prior, { id: who.uid, portal: who.portal, login: who.login ?? '' }),
     // Strictly increasing: two clearings in one millisecond (a lift, then at once a change) are two epochs.
     evidenceSinceMs: Math.max(nowMs, (prior?.evidenceSinceMs ?? 0) + 1),
     ...(options.passwordChanged ? { passwordChangedAtMs: nowMs } : {}),

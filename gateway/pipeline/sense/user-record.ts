@@ -59,7 +59,7 @@ export function historyOf(record: UserRecord | undefined): UserHistory | undefin
  * holds is kept, fields other writers added included (the directory import's `active`), so that no
  * writer erases another's knowledge.
  */
-function known(prior: UserRecord | undefined, who: { id: string; portal: string; login: string }): UserRecord {
+export function knownOrBlank(prior: UserRecord | undefined, who: { id: string; portal: string; login: string }): UserRecord {
   return {
     known: false,
     admin: false,
@@ -84,7 +84,7 @@ export function rememberSuccess(
   memory: SuccessMemory,
   nowMs: number,
 ): UserRecord {
-  const base = known(prior, who);
+  const base = knownOrBlank(prior, who);
   const recent = (list: readonly string[], add: string, max: number): string[] => {
     const out = list.filter((x) => x !== add);
     if (add) out.push(add);
@@ -105,5 +105,5 @@ export function rememberSuccess(
 
 /** A right password answered with the one-time-code form: the user has a second factor, nothing more. */
 export function rememberSecondFactor(prior: UserRecord | undefined, who: { id: string; portal: string; login: string }, nowMs: number): UserRecord {
-  return { ...known(prior, who), secondFactorSeen: true, updatedAtMs: nowMs };
+  return { ...knownOrBlank(prior, who), secondFactorSeen: true, updatedAtMs: nowMs };
 }
