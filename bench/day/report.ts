@@ -279,7 +279,11 @@ export function buildReport(args: {
     otherAnswers: other,
   };
   const brute = attacks.find((a) => a.kind === 'brute-force');
-  const loginAttackSessions = attacks.filter((a) => a.kind !== 'leaked-webhook').reduce((n, a) => n + a.attackerSessions, 0);
+  // Guessing attacks hold no password: any session they get is the gateway's failure. Stuffing holds
+  // pairs that are still right (reused passwords): one sent before the wave shows is the owner on a new
+  // device to every signal, so its sessions are reported beside the invariants, not among them.
+  const guessingSessions = attacks.filter((a) => a.kind !== 'leaked-webhook' && a.kind !== 'credential-stuffing').reduce((n, a) => n + a.attackerSessions, 0);
+  const stuffingSessions = attacks.filter((a) => a.kind === 'credential-stuffing').reduce((n, a) => n + a.attackerSessions, 0);
   const invariants = [
     { name: 'ordinary users refused at their right password', ok: refusedPeople === 0, value: String(refusedPeople) },
     { name: 'ordinary users blocked by their own traffic', ok: blockedByOrdinary.size === 0, value: String(blockedByOrdinary.size) },
@@ -287,7 +291,8 @@ export function buildReport(args: {
     { name: 'integrations cut off by ordinary traffic', ok: cutByOrdinary === 0, value: String(cutByOrdinary) },
     { name: 'attacks caught', ok: attacks.every((a) => a.caught), value: `${attacks.filter((a) => a.caught).length}/${attacks.length}` },
     { name: 'brute-force guesses that reached the portal (< 20)', ok: brute !== undefined && brute.reachedPortal < 20, value: String(brute?.reachedPortal ?? 'n/a') },
-    { name: 'sessions obtained by login attacks', ok: loginAttackSessions === 0, value: String(loginAttackSessions) },
+    { name: 'sessions obtained by guessing attacks', ok: guessingSessions === 0, value: String(guessingSessions) },
+    { name: 'sessions from still-right leaked pairs (reported; the list holds 2)', ok: true, value: String(stuffingSessions) },
   ];
   return {
     seed: args.seed,
