@@ -26,7 +26,7 @@ import type { CounterBatcher } from '../sense/counter-batcher';
 import { planFor } from '../sense/plan';
 import { historyOf, rememberSecondFactor, rememberSuccess, type UserRecord } from '../sense/user-record';
 import { detectOutcome } from './detect';
-import { answerSessionId, OTP_SESSION_MS, otpSessionRecordId, requestSessionId, takeSessionLogin, type OtpSessionRecord } from './otp-session';
+import { rememberSessionLogin, takeSessionLogin } from './otp-session';
 import { applyVerdict, auditWouldHave, type ActDeps } from '../act-stage';
 import { plainAnswer, type Answer } from '../answer';
 import type { PortalAnswer } from '../stages';
@@ -206,11 +206,8 @@ async function noteSecondFactor(deps: ObserveDeps, ctx: RequestContext, state: R
 
 /** The portal session now waiting for this login's one-time code (otp-session.ts). */
 function rememberOtpSession(deps: ObserveDeps, ctx: RequestContext, login: string): Promise<void> {
-  const c = ctx.classified!;
-  const sid = answerSessionId(ctx.upstream?.headers['set-cookie']) ?? requestSessionId(ctx.head.headers.cookie);
-  if (sid === undefined) return Promise.resolve();
-  const record: OtpSessionRecord = { id: otpSessionRecordId(deps.secret, c.portal, sid), portal: c.portal, login, expiresAtMs: deps.clock.now() + OTP_SESSION_MS };
-  return deps.store.put('portal_facts', c.portal, record).catch((err: unknown) => deps.onBackgroundError(err, 'remember otp session'));
+  const exchange = { requestCookie: ctx.head.headers.cookie, answerSetCookie: ctx.upstream?.headers['set-cookie'] };
+  return rememberSessionLogin(deps.store, deps.secret, ctx.classified!.portal, exchange, login, deps.clock.now()).catch((err: unknown) => deps.onBackgroundError(err, 'remember otp session'));
 }
 
 /** After a success of the password step: remember the device, the place, and what the password showed. */

@@ -50,18 +50,32 @@ export function answerSessionId(setCookie: string | readonly string[] | undefine
   return undefined;
 }
 
+/**
+ * A password step was answered with the code form: the portal session it belongs to (the one its answer
+ * starts, else the one the request sent) now waits for this login's code.
+ */
+export function rememberSessionLogin(store: Store, secret: string, portal: string, exchange: { readonly requestCookie: string | readonly string[] | undefined; readonly answerSetCookie: string | readonly string[] | undefined }, login: string, nowMs: number): Promise<void> {
+  const sid = answerSessionId(exchange.answerSetCookie) ?? requestSessionId(exchange.requestCookie);
+  if (sid === undefined) return Promise.resolve();
+  const record: OtpSessionRecord = { id: otpSessionRecordId(secret, portal, sid), portal, login, expiresAtMs: nowMs + OTP_SESSION_MS };
+  return store.put('portal_facts', portal, record);
+}
+
 /** The login whose code step this request's portal session is, if the gateway saw it pending. */
 export async function sessionLogin(store: Store, secret: string, portal: string, cookieHeader: string | readonly string[] | undefined, nowMs: number): Promise<string | undefined> {
-  const sid = requestSessionId(cookieHeader);
-  if (sid === undefined) return undefined;
-  const record = await store.get<OtpSessionRecord>('portal_facts', portal, otpSessionRecordId(secret, portal, sid));
-  return record && record.expiresAtMs > nowMs ? record.login : undefined;
+  return (await pendingSession(store, secret, portal, cookieHeader, nowMs))?.login;
 }
 
 /** sessionLogin, once: the record is removed (the session is open; its code step is done). */
 export async function takeSessionLogin(store: Store, secret: string, portal: string, cookieHeader: string | readonly string[] | undefined, nowMs: number): Promise<string | undefined> {
-  const login = await sessionLogin(store, secret, portal, cookieHeader, nowMs);
+  const pending = await pendingSession(store, secret, portal, cookieHeader, nowMs);
+  if (pending) await store.delete('portal_facts', portal, pending.id);
+  return pending?.login;
+}
+
+async function pendingSession(store: Store, secret: string, portal: string, cookieHeader: string | readonly string[] | undefined, nowMs: number): Promise<OtpSessionRecord | undefined> {
   const sid = requestSessionId(cookieHeader);
-  if (login !== undefined && sid !== undefined) await store.delete('portal_facts', portal, otpSessionRecordId(secret, portal, sid));
-  return login;
+  if (sid === undefined) return undefined;
+  const record = await store.get<OtpSessionRecord>('portal_facts', portal, otpSessionRecordId(secret, portal, sid));
+  return record && record.expiresAtMs > nowMs ? record : undefined;
 }
