@@ -236,8 +236,12 @@ export function buildReport(args: {
 
   const attacks: AttackResult[] = tally.attacks.map((a, idx) => {
     const mine = lines.filter((l) => attackOf.get(l.ip) === idx);
-    const first = mine.findIndex(verdict);
     const refused = mine.findIndex(acted);
+    // Caught at its first request with a verdict, or its first refused one: a rule fed by the attack's
+    // addresses (a leaked webhook's) may give its verdict on the victim's own next call, and every
+    // attack request after it is refused by the block or limit that verdict made.
+    const verdictAt = mine.findIndex(verdict);
+    const first = verdictAt === -1 ? refused : refused === -1 ? verdictAt : Math.min(verdictAt, refused);
     const targets = [...targetOf].filter(([, i]) => i === idx).map(([p]) => p);
     const attackRules = new Set<string>();
     for (const l of mine) if (acted(l)) for (const r of [...(l.rules ?? []), ...(l.outcome_rules ?? [])]) attackRules.add(r);
